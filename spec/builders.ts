@@ -14,6 +14,7 @@ import type {
   Direction,
   ErrorDecl,
   Family,
+  Handler,
   Field,
   Hypercall,
   Operation,
@@ -27,10 +28,8 @@ import type {
   TypeDef,
   TypeRef,
 } from './model.js';
-import type { Static } from 'typebox';
-import type { Handler } from './model.js';
 
-type HandlerName = Static<typeof Handler>;
+type HandlerName = Handler;
 
 /**
  * Parses a type shorthand into a TypeRef:

@@ -374,6 +374,7 @@ export const Deprecation = Type.Object(
   { since: Type.Optional(Type.String()), replacedBy: Type.Optional(Type.String()), doc: Type.String() },
   { additionalProperties: false },
 );
+export type Deprecation = Static<typeof Deprecation>;
 
 /** One operation of a multiplexed hypercall, selected by a command value. */
 export const Operation = Type.Object(
@@ -418,6 +419,7 @@ export const Handler = Type.Union(
   [Type.Literal('native'), Type.Literal('compat'), Type.Literal('hvm-filter'), Type.Literal('arm')],
   { description: 'native: do_*; compat: 32-bit translation; hvm-filter: HVM subset; arm: Arm handler' },
 );
+export type Handler = Static<typeof Handler>;
 
 export const Hypercall = Type.Object(
   {

@@ -48,7 +48,7 @@ export function toolchainAvailable(arch: string): { ok: boolean; why?: string } 
   return { ok: true };
 }
 
-interface Item {
+export interface Item {
   kind: 'type' | 'constant';
   name: string;
   keys: string[];
@@ -133,13 +133,19 @@ function render(includes: string[], items: Item[]): { source: string; firstLine:
   return { source: [...head, ...lines, '  0 };', ''].join('\n'), firstLine: head.length + 1 };
 }
 
-/** Compiles the probe for one arch and reads every figure back. */
-export function probeHeaders(spec: Spec, arch: Arch, mode: 'native' | 'foreign' = 'native'): HeaderFigures {
+/**
+ * Compiles items for an arch, dropping every item the compiler rejects (and recording why),
+ * and returns the values of the items that compiled, in order.
+ */
+export function compileItems(
+  arch: Arch,
+  includes: string[],
+  all: Item[],
+): { items: Item[]; values: bigint[]; rejected: { item: Item; error: string }[] } {
   const tc = TOOLCHAINS[arch.name];
   if (!tc) throw new Error(`no toolchain for arch ${arch.name}`);
-  const { items: all, includes } = collectItems(spec, arch, mode);
   let items = all;
-  const missing: HeaderFigures['missing'] = [];
+  const rejected: { item: Item; error: string }[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'hyperabi-probe-'));
   try {
     const src = join(dir, 'probe.c');
@@ -149,13 +155,13 @@ export function probeHeaders(spec: Spec, arch: Arch, mode: 'native' | 'foreign' 
       writeFileSync(src, source);
       const r = spawnSync(
         tc.cc,
-        [...tc.flags, '-std=gnu11', '-O0', '-fmax-errors=0', ...PROBE_DEFINES, `-idirafter`, XEN_INCLUDE_DIR, '-c', src, '-o', obj],
+        [...tc.flags, '-std=gnu11', '-O0', '-w', '-fmax-errors=0', ...PROBE_DEFINES, '-idirafter', XEN_INCLUDE_DIR, '-c', src, '-o', obj],
         { encoding: 'utf8' },
       );
       if (r.status === 0) {
         const sec = elfSection(readFileSync(obj), '.hyperabi_probe');
         if (!sec) throw new Error('probe object has no .hyperabi_probe section');
-        return decode(arch, mode, items, readInt64s(sec, arch.endianness === 'little'), missing);
+        return { items, values: readInt64s(sec, arch.endianness === 'little'), rejected };
       }
       const bad = new Map<number, string>();
       for (const m of r.stderr.matchAll(/probe\.c:(\d+):\d+: error: (.*)/g)) {
@@ -165,16 +171,32 @@ export function probeHeaders(spec: Spec, arch: Arch, mode: 'native' | 'foreign' 
       if (bad.size === 0) {
         throw new Error(`probe for ${arch.name} does not compile outside its item lines:\n${r.stderr.slice(0, 4000)}`);
       }
-      for (const [idx, error] of bad) {
-        const it = items[idx] as Item;
-        missing.push({ kind: it.kind, name: it.name, error });
-      }
+      for (const [idx, error] of bad) rejected.push({ item: items[idx] as Item, error });
       items = items.filter((_, i) => !bad.has(i));
     }
     throw new Error(`probe for ${arch.name} did not converge`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Compiles the probe for one arch and reads every figure back. */
+export function probeHeaders(spec: Spec, arch: Arch, mode: 'native' | 'foreign' = 'native'): HeaderFigures {
+  const { items: all, includes } = collectItems(spec, arch, mode);
+  const { items, values, rejected } = compileItems(arch, includes, all);
+  const missing = rejected.map((r) => ({ kind: r.item.kind, name: r.item.name, error: r.error }));
+  return decode(arch, mode, items, values, missing);
+}
+
+/**
+ * The integer-valued macros one header defines on an arch, with their values: the
+ * candidates for a family's constants (macros that are not integer expressions drop out).
+ */
+export function integerMacros(arch: Arch, header: string): { name: string; value: bigint }[] {
+  const names = [...(headerMacros(arch, [header]).get(header) ?? [])].filter((n) => !/^__.*_H__$|_H_$/.test(n));
+  const items: Item[] = names.map((n) => ({ kind: 'constant', name: n, keys: ['value'], exprs: [`(long long)(${n})`] }));
+  const { items: ok, values } = compileItems(arch, ['xen/xen.h', header], items);
+  return ok.map((it, i) => ({ name: it.name, value: values[i] as bigint }));
 }
 
 function decode(
