@@ -183,6 +183,23 @@ export const TypeBody = Type.Object(
 );
 export type TypeBody = Static<typeof TypeBody>;
 
+/** A computed layout (filled in by export, never written by hand). */
+export const ComputedLayout = Type.Object(
+  {
+    size: Type.Integer({ minimum: 0 }),
+    align: Type.Integer({ minimum: 1 }),
+    fields: Type.Record(
+      Type.String(),
+      Type.Object(
+        { offset: Type.Integer({ minimum: 0 }), size: Type.Integer({ minimum: 0 }), align: Type.Integer({ minimum: 1 }) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ComputedLayout = Static<typeof ComputedLayout>;
+
 /** A named type: struct, union or typedef, in its C spelling ("struct evtchn_send", "domid_t"). */
 export const TypeDef = Type.Object(
   {
@@ -200,6 +217,11 @@ export const TypeDef = Type.Object(
     ),
     probe: Type.Optional(
       Type.Boolean({ description: 'false: not checkable against the headers (e.g. declared only in prose)' }),
+    ),
+    layout: Type.Optional(
+      Type.Record(Type.String(), ComputedLayout, {
+        description: 'Computed layout per arch, present in exported documents (derived, never written by hand)',
+      }),
     ),
     ref: Reference,
   },

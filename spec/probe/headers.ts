@@ -28,6 +28,9 @@ export const TOOLCHAINS: Record<string, Toolchain> = {
   arm32: { cc: 'arm-linux-gnueabihf-gcc', flags: [] },
 };
 
+/** The host compiler, for headers any compiler can take (xen/foreign). */
+export const HOST_TOOLCHAIN: Toolchain = { cc: 'gcc', flags: [] };
+
 /** Defines the probes compile with: the toolstack view, which is the latest interface version. */
 export const PROBE_DEFINES = ['-D__XEN_TOOLS__'];
 
@@ -141,8 +144,9 @@ export function compileItems(
   arch: Arch,
   includes: string[],
   all: Item[],
+  toolchain: Toolchain | undefined = TOOLCHAINS[arch.name],
 ): { items: Item[]; values: bigint[]; rejected: { item: Item; error: string }[] } {
-  const tc = TOOLCHAINS[arch.name];
+  const tc = toolchain;
   if (!tc) throw new Error(`no toolchain for arch ${arch.name}`);
   let items = all;
   const rejected: { item: Item; error: string }[] = [];
@@ -183,8 +187,11 @@ export function compileItems(
 /** Compiles the probe for one arch and reads every figure back. */
 export function probeHeaders(spec: Spec, arch: Arch, mode: 'native' | 'foreign' = 'native'): HeaderFigures {
   const { items: all, includes } = collectItems(spec, arch, mode);
-  const { items, values, rejected } = compileItems(arch, includes, all);
-  const missing = rejected.map((r) => ({ kind: r.item.kind, name: r.item.name, error: r.error }));
+  // xen/foreign/<arch>.h is written to be compiled by any compiler: the host's compiles it.
+  const tc = mode === 'foreign' ? HOST_TOOLCHAIN : TOOLCHAINS[arch.name];
+  const { items, values, rejected } = compileItems(arch, includes, all, tc);
+  // In foreign mode a type the foreign header lacks is simply not covered by it.
+  const missing = mode === 'foreign' ? [] : rejected.map((r) => ({ kind: r.item.kind, name: r.item.name, error: r.error }));
   return decode(arch, mode, items, values, missing);
 }
 

@@ -11,7 +11,7 @@ export interface ProbeRun {
 }
 
 /** Probes native headers on every arch, and the xen/foreign headers (compiled natively) for each arch. */
-export function runProbes(spec: Spec, archNames?: string[]): ProbeRun {
+export function runProbes(spec: Spec, archNames?: string[], foreign = true): ProbeRun {
   const out: ProbeRun = { comparisons: [], skipped: [] };
   for (const arch of spec.arches) {
     if (archNames && !archNames.includes(arch.name)) continue;
@@ -21,6 +21,7 @@ export function runProbes(spec: Spec, archNames?: string[]): ProbeRun {
       continue;
     }
     out.comparisons.push(compareWithHeaders(spec, arch, probeHeaders(spec, arch, 'native')));
+    if (foreign) out.comparisons.push(compareWithHeaders(spec, arch, probeHeaders(spec, arch, 'foreign')));
   }
   return out;
 }
