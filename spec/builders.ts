@@ -296,7 +296,10 @@ export function subopGroup(h: Hypercall, doc: string): ConstantGroup | undefined
       const c: Constant = { name: op.name, value: op.value, doc: op.doc };
       if (op.tools) c.tools = true;
       if (op.deprecated) c.deprecated = op.deprecated.doc;
-      if (op.abis) c.arches = op.abis.filter((a) => !a.includes('-'));
+      // Arch or family names in `abis` also limit where the header defines the command;
+      // ABI names (x86_64-pv) limit only where the operation is available.
+      const archNames = (op.abis ?? []).filter((a) => !a.includes('-'));
+      if (archNames.length > 0) c.arches = archNames;
       return c;
     }),
     ref: h.subops.ops[0]?.ref ?? h.ref,

@@ -12,7 +12,7 @@ import { integerMacros } from './headers.js';
 const argv = process.argv.slice(2);
 const archIx = argv.indexOf('--arch');
 const archName = archIx >= 0 ? argv[archIx + 1] : undefined;
-const headers = argv.filter((a, i) => a.endsWith('.h') && i !== archIx + 1);
+const headers = argv.filter((a, i) => a.endsWith('.h') && (archIx < 0 || i !== archIx + 1));
 console.log(formatProbeRun(runProbes(xenSpec, archName ? [archName] : undefined)));
 const arch = findArch(xenSpec, archName ?? 'x86_64');
 if (!arch) throw new Error(`unknown arch ${archName}`);
