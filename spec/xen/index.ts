@@ -5,26 +5,43 @@
  * `__HYPERVISOR_*` number group (from the hypercalls) and each multiplexed hypercall's
  * command group (from its operations).
  */
-import type { ConstantGroup, Spec } from '../model.js';
+import type { Constant, ConstantGroup, Spec } from '../model.js';
 import { subopGroup, type FamilyModule } from '../builders.js';
 import { abis, arches } from './abis.js';
 import { families } from './families/index.js';
 
-function hypercallNumbers(mods: FamilyModule[]): ConstantGroup {
+/**
+ * The `__HYPERVISOR_<name>` constants, derived from the hypercalls: one group for those
+ * in xen.h and one per other header that defines a number (xen-mca.h for mca).
+ */
+function hypercallNumbers(mods: FamilyModule[]): ConstantGroup[] {
   const calls = mods.flatMap((m) => m.hypercalls).sort((a, b) => a.number - b.number);
-  return {
-    name: '__HYPERVISOR',
-    family: 'core',
-    kind: 'hypercalls',
-    doc: 'Hypercall numbers.',
-    members: calls.map((h) => ({ name: `__HYPERVISOR_${h.name}`, value: h.number, doc: h.doc })),
-    ref: { header: 'xen/include/public/xen.h' },
-  };
+  const groups = new Map<string, ConstantGroup>();
+  for (const h of calls) {
+    const header = h.numberConstant?.header ?? 'xen/include/public/xen.h';
+    let g = groups.get(header);
+    if (!g) {
+      g = {
+        name: groups.size === 0 && header.endsWith('/xen.h') ? '__HYPERVISOR' : `__HYPERVISOR@${header.split('/').pop()}`,
+        family: 'core',
+        kind: 'hypercalls',
+        doc: `Hypercall numbers defined in ${header.split('/').pop()}.`,
+        members: [],
+        ref: { header },
+      };
+      groups.set(header, g);
+    }
+    const c: Constant = { name: `__HYPERVISOR_${h.name}`, value: h.number, doc: h.doc };
+    if (h.numberConstant?.arches) c.arches = h.numberConstant.arches;
+    if (h.numberConstant?.public === false) c.probe = false;
+    g.members.push(c);
+  }
+  return [...groups.values()];
 }
 
 /** Builds the Xen spec from its family modules. */
 export function buildXenSpec(mods: FamilyModule[] = families): Spec {
-  const constants: ConstantGroup[] = [hypercallNumbers(mods)];
+  const constants: ConstantGroup[] = hypercallNumbers(mods);
   for (const m of mods) {
     constants.push(...m.constants);
     for (const h of m.hypercalls) {

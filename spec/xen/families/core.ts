@@ -1,10 +1,17 @@
 /**
  * Core types and constants of xen.h and the arch headers: domain ids, machine words,
- * frame numbers, special domain ids, and the resources most operations use.
+ * frame numbers, special domain ids, virtual IRQ numbers, VM-assist types, the reserved
+ * architecture hypercall slots, the interface version, and the resources most operations use.
  *
- * @see xen/include/public/xen.h, xen/include/public/arch-x86/xen.h, xen/include/public/arch-arm.h
+ * Not here: MMU_*, MMUEXT_*, UVMF_* and their structs (x86_pv), SIF_*, start_info,
+ * shared_info, vcpu_info, vcpu_time_info and dom0_vga_console_info (arch), CONSOLEIO_* and
+ * VMASST_CMD_* (console, as command groups of console_io and vm_assist). The
+ * `__HYPERVISOR_<name>` numbers are derived from the hypercalls of every family.
+ *
+ * @see xen/include/public/xen.h, xen/include/public/xen-compat.h,
+ *      xen/include/public/arch-x86/xen.h, xen/include/public/arch-arm.h
  */
-import { familyBuilder, type FamilyModule } from '../../builders.js';
+import { f, familyBuilder, inlineStruct, type FamilyModule } from '../../builders.js';
 
 const H = 'xen/include/public/xen.h';
 const b = familyBuilder('core', H);
@@ -22,6 +29,54 @@ const constants = [
     ['DOMID_IDLE', 0x7fff, 'The idle domain.'],
     ['DOMID_MASK', 0x7fff, 'Mask of the significant bits of a domain id.'],
   ], { type: 'domid_t' }),
+  b.group('VIRQ', 'enum', 'Virtual IRQ numbers that EVTCHNOP_bind_virq binds to a port. Per-vCPU ones are bound on each vCPU; global ones once per domain, on any vCPU.', [
+    ['VIRQ_TIMER', 0, 'Per-vCPU: the vCPU’s one-shot timer fired or system time was updated.'],
+    ['VIRQ_DEBUG', 1, 'Per-vCPU: the guest is asked to dump debugging state.'],
+    ['VIRQ_CONSOLE', 2, 'Global, control domain: input arrived on Xen’s emergency console.'],
+    ['VIRQ_DOM_EXC', 3, 'Global, control domain: some domain hit an exceptional event (crash, shutdown, death).'],
+    ['VIRQ_TBUF', 4, 'Global, control domain: the trace buffers hold records to collect.'],
+    ['VIRQ_DEBUGGER', 6, 'Global, control domain: a domain paused for a debugger.'],
+    ['VIRQ_XENOPROF', 7, 'Per-vCPU: a new Xenoprof sample is available.'],
+    ['VIRQ_CON_RING', 8, 'Global, control domain: new output arrived in Xen’s console ring.'],
+    ['VIRQ_PCPU_STATE', 9, 'Global, control domain: a physical CPU changed state (online, offline).'],
+    ['VIRQ_MEM_EVENT', 10, 'Global, control domain: a memory event is waiting.'],
+    ['VIRQ_ARGO', 11, 'Global: an Argo message notification.'],
+    ['VIRQ_ENOMEM', 12, 'Global, control domain: Xen’s heap is running low.'],
+    ['VIRQ_XENPMU', 13, 'Per-vCPU: a performance counter interrupt.'],
+    ['VIRQ_ARCH_0', 16, 'First architecture-defined VIRQ (x86: VIRQ_MCA, machine-check reports for the control domain).'],
+    ['VIRQ_ARCH_1', 17, 'Architecture-defined VIRQ 1.'],
+    ['VIRQ_ARCH_2', 18, 'Architecture-defined VIRQ 2.'],
+    ['VIRQ_ARCH_3', 19, 'Architecture-defined VIRQ 3.'],
+    ['VIRQ_ARCH_4', 20, 'Architecture-defined VIRQ 4.'],
+    ['VIRQ_ARCH_5', 21, 'Architecture-defined VIRQ 5.'],
+    ['VIRQ_ARCH_6', 22, 'Architecture-defined VIRQ 6.'],
+    ['VIRQ_ARCH_7', 23, 'Last architecture-defined VIRQ.'],
+  ], { type: 'uint32_t' }),
+  b.group('NR_VIRQS', 'values', 'Size of the VIRQ number space.', [
+    ['NR_VIRQS', 24, 'Number of VIRQ numbers; a VIRQ must be below it.'],
+  ]),
+  b.group('VMASST_TYPE', 'values', 'VM-assist types: bit numbers of the per-domain assist mask that vm_assist sets and clears.', [
+    ['VMASST_TYPE_4gb_segments', 0, 'x86/32 PV: emulate segments with full 4 GiB limits.'],
+    ['VMASST_TYPE_4gb_segments_notify', 1, 'x86/32 PV: raise a trap (vector 15) whenever that emulation is used.'],
+    ['VMASST_TYPE_writable_pagetables', 2, 'x86 PV: the guest may write its bottom-level page-table entries directly; Xen traps and validates each write.'],
+    ['VMASST_TYPE_pae_extended_cr3', 3, 'x86/32 PAE PV: page-directory-pointer tables may lie above 4 GiB.'],
+    ['VMASST_TYPE_architectural_iopl', 4, 'x86 PV: architectural virtual IOPL: iret updates it, exception frames report it, and the kernel counts as privilege level 0 in IOPL checks.'],
+    ['VMASST_TYPE_runstate_update_flag', 5, 'Xen sets XEN_RUNSTATE_UPDATE in the guest’s mapped runstate area while it rewrites it.'],
+    ['VMASST_TYPE_m2p_strict', 32, 'x86/64 PV: keep the read-only M2P table mapped only in kernel page tables, never in user ones.'],
+  ], { type: 'unsigned int' }),
+  b.group('__HYPERVISOR_arch', 'values', 'Hypercall numbers reserved for each architecture’s own hypercalls.', [
+    ['__HYPERVISOR_arch_0', 48, 'Architecture hypercall slot 0 (x86: mca).'],
+    ['__HYPERVISOR_arch_1', 49, 'Architecture hypercall slot 1 (x86: Xen-internal paging domctl continuation).'],
+    ['__HYPERVISOR_arch_2', 50, 'Architecture hypercall slot 2 (unused).'],
+    ['__HYPERVISOR_arch_3', 51, 'Architecture hypercall slot 3 (unused).'],
+    ['__HYPERVISOR_arch_4', 52, 'Architecture hypercall slot 4 (unused).'],
+    ['__HYPERVISOR_arch_5', 53, 'Architecture hypercall slot 5 (unused).'],
+    ['__HYPERVISOR_arch_6', 54, 'Architecture hypercall slot 6 (unused).'],
+    ['__HYPERVISOR_arch_7', 55, 'Architecture hypercall slot 7 (unused).'],
+  ]),
+  b.group('XEN_INTERFACE_VERSION', 'values', 'Interface version of the public headers.', [
+    ['__XEN_LATEST_INTERFACE_VERSION__', 0x00040e00, 'Newest interface version the headers describe (the 4.14 interface, unchanged through 4.17). Xen and toolstack builds use it; a guest picks its version by defining __XEN_INTERFACE_VERSION__, and gets 0 when it does not.'],
+  ], { ref: { header: 'xen/include/public/xen-compat.h' } }),
 ];
 
 // ───────────────────────────── types ─────────────────────────────
@@ -40,6 +95,17 @@ const types = [
     align: 8,
     probe: false,
   }),
+  b.typedef('int64_aligned_t', 'int64_t', 'A signed 64-bit integer aligned to 8 bytes on every ABI (the toolstack view of i386); a macro in the headers.', {
+    align: 8,
+    probe: false,
+  }),
+  b.typedef('xen_domain_handle_t', 'uint8_t[16]', 'A domain’s 16-byte handle (a UUID the toolstack assigns).'),
+  b.typedef('xen_uuid_t', inlineStruct([f('a', 'uint8_t[16]', 'The 16 bytes of the UUID, most significant first.')]),
+    'A UUID, wrapped in a struct so that it can be assigned and passed by value.'),
+  b.struct('xenctl_bitmap', 'A bitmap in guest memory, as the toolstack interfaces pass CPU and node masks.', [
+    f('bitmap', 'handle64(uint8_t)', 'The bitmap bytes, bit 0 in the least significant bit of byte 0; (nr_bits + 7) / 8 bytes long.'),
+    f('nr_bits', 'uint32_t', 'Number of valid bits in the bitmap.'),
+  ], { aliases: ['xenctl_bitmap_t'] }),
 ];
 
 const resources = [
@@ -54,7 +120,7 @@ const resources = [
 ];
 
 export const core: FamilyModule = {
-  family: b.family('Core types of the hypercall interface: domain ids, machine words, frame numbers.'),
+  family: b.family('Core types and constants of the hypercall interface: domain ids, machine words, frame numbers, VIRQ numbers, VM-assist types, reserved architecture hypercall slots and the interface version.'),
   types,
   constants,
   hypercalls: [],
