@@ -99,6 +99,7 @@ export interface OpOpts {
   consumes?: ResourceUse[];
   privilege?: Privilege;
   abis?: string[];
+  arches?: string[];
   tools?: boolean;
   deprecated?: Deprecation;
   ref?: Reference;
@@ -112,6 +113,7 @@ export interface HypercallOpts {
   privilege?: Privilege;
   deprecated?: Deprecation;
   interface?: { min?: number; max?: number; doc: string };
+  numberConstant?: { header?: string; arches?: string[]; public?: boolean };
   subops?: { selector: string; mask?: number; group: string; argument?: string; groupDoc?: string; ops: Operation[] };
   errors?: ErrorDecl[];
   produces?: ResourceUse[];
@@ -232,6 +234,7 @@ export function familyBuilder(family: string, header: string) {
       if (o.consumes) r.consumes = o.consumes;
       if (o.privilege) r.privilege = o.privilege;
       if (o.abis) r.abis = o.abis;
+      if (o.arches) r.arches = o.arches;
       if (o.tools) r.tools = true;
       if (o.deprecated) r.deprecated = o.deprecated;
       return r;
@@ -253,6 +256,7 @@ export function familyBuilder(family: string, header: string) {
       if (o.argsByAbi) h.argsByAbi = o.argsByAbi;
       if (o.deprecated) h.deprecated = o.deprecated;
       if (o.interface) h.interface = o.interface;
+      if (o.numberConstant) h.numberConstant = o.numberConstant;
       if (o.subops) {
         const s: SubopTable = { selector: o.subops.selector, group: o.subops.group, ops: o.subops.ops };
         if (o.subops.mask !== undefined) s.mask = o.subops.mask;
@@ -296,10 +300,9 @@ export function subopGroup(h: Hypercall, doc: string): ConstantGroup | undefined
       const c: Constant = { name: op.name, value: op.value, doc: op.doc };
       if (op.tools) c.tools = true;
       if (op.deprecated) c.deprecated = op.deprecated.doc;
-      // Arch or family names in `abis` also limit where the header defines the command;
-      // ABI names (x86_64-pv) limit only where the operation is available.
-      const archNames = (op.abis ?? []).filter((a) => !a.includes('-'));
-      if (archNames.length > 0) c.arches = archNames;
+      // Where the headers define the command is `arches`; `abis` says only where the
+      // operation is available.
+      if (op.arches) c.arches = op.arches;
       return c;
     }),
     ref: h.subops.ops[0]?.ref ?? h.ref,

@@ -374,6 +374,13 @@ export const Arg = Type.Object(
     type: TypeRef,
     dir: Type.Optional(Direction),
     count: Type.Optional(Type.String({ description: 'Argument giving the element count behind this pointer' })),
+    register: Type.Optional(
+      Type.String({
+        description:
+          'Where the value travels under the ABI convention, when the spec states it: a register (eax), a hi:lo register ' +
+          'pair (edx:eax), or a stack slot counted in words from the first stacked argument (stack[0], stack[1]:stack[0])',
+      }),
+    ),
     doc: Type.String(),
   },
   { additionalProperties: false },
@@ -413,6 +420,9 @@ export const Operation = Type.Object(
     consumes: Type.Optional(Type.Array(ResourceUse)),
     privilege: Type.Optional(Privilege),
     abis: Type.Optional(Type.Array(Type.String(), { description: 'Only these ABIs (or arch families) have it' })),
+    arches: Type.Optional(
+      Type.Array(Type.String(), { description: 'Arches or families whose headers define the command constant (default: all)' }),
+    ),
     tools: Type.Optional(Type.Boolean()),
     deprecated: Type.Optional(Deprecation),
     ref: Reference,
@@ -463,15 +473,197 @@ export const Hypercall = Type.Object(
         { additionalProperties: false, description: '__XEN_INTERFACE_VERSION__ gate' },
       ),
     ),
+    numberConstant: Type.Optional(
+      Type.Object(
+        {
+          header: Type.Optional(Type.String({ description: 'Header defining __HYPERVISOR_<name> when not the spec’s main one' })),
+          arches: Type.Optional(Type.Array(Type.String())),
+          public: Type.Optional(Type.Boolean({ description: 'false: the number has no macro in the public headers' })),
+        },
+        { additionalProperties: false, description: 'Where the number’s __HYPERVISOR_<name> macro is defined' },
+      ),
+    ),
     subops: Type.Optional(SubopTable),
     errors: Type.Array(ErrorDecl, { description: 'Errors of the call itself (any operation)' }),
     produces: Type.Optional(Type.Array(ResourceUse)),
     consumes: Type.Optional(Type.Array(ResourceUse)),
+    results: Type.Optional(
+      Type.Array(Arg, {
+        description: 'Values the call leaves in registers besides `returns` (e.g. CPUID: eax, ebx, ecx, edx), with `register` set',
+      }),
+    ),
+    clobbers: Type.Optional(
+      Type.Array(Type.String(), { description: 'Registers (and flags) this call may change, when narrower or wider than the convention’s' }),
+    ),
+    noReturn: Type.Optional(Type.Boolean({ description: 'The call does not return to its caller (IRET, SYSEXIT)' })),
     ref: Reference,
   },
   { additionalProperties: false },
 );
 export type Hypercall = Static<typeof Hypercall>;
+
+// ───────────────────────────── discovery ─────────────────────────────
+
+/** One test a guest applies to a candidate image while discovering an interface in memory. */
+export const DiscoveryCheck = Type.Union(
+  [
+    Type.Object(
+      {
+        kind: Type.Literal('field'),
+        at: Type.Optional(
+          Type.String({ description: 'Field of the header struct holding the offset (from the image start) of `type`; absent: the header itself' }),
+        ),
+        type: Type.Optional(Type.String({ description: 'Struct found at `at` (default: the discovery header type)' })),
+        field: Type.String({ description: 'Field compared, a path into the struct' }),
+        op: Type.Union([Type.Literal('eq'), Type.Literal('ne'), Type.Literal('ge'), Type.Literal('le')]),
+        value: Type.Union([ConstValue, Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' })], {
+          description: 'A number, or the name of a constant of the spec',
+        }),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      {
+        kind: Type.Literal('string'),
+        at: Type.String({ description: 'Field of the header holding the offset of a NUL-terminated string' }),
+        oneOf: Type.Array(Type.String(), { description: 'Accepted strings, compared exactly' }),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      {
+        kind: Type.Literal('checksum'),
+        lengthField: Type.String({ description: 'Header field giving the image length in `unit` bytes' }),
+        unit: Type.Integer({ minimum: 1 }),
+      },
+      { additionalProperties: false, description: 'The bytes of the image sum to 0 modulo 256' },
+    ),
+  ],
+  { description: 'What is tested' },
+);
+export type DiscoveryCheck = Static<typeof DiscoveryCheck>;
+
+/** A named check with its outcome on failure. */
+export const DiscoveryRule = Type.Object(
+  {
+    name: Type.String(),
+    check: DiscoveryCheck,
+    onFail: Type.Union([Type.Literal('reject'), Type.Literal('warn')], {
+      description: 'reject: the candidate is skipped; warn: it is still used',
+    }),
+    reason: Type.String({ description: 'What the guest reports when the check fails' }),
+    doc: Type.String(),
+    ref: Type.Optional(Reference),
+  },
+  { additionalProperties: false },
+);
+export type DiscoveryRule = Static<typeof DiscoveryRule>;
+
+/** How a guest finds an interface in its physical memory: where it scans and what it checks, in order. */
+export const Discovery = Type.Object(
+  {
+    name: Type.String(),
+    doc: Type.String(),
+    region: Type.Object(
+      {
+        start: Type.Integer({ minimum: 0 }),
+        end: Type.Integer({ minimum: 0, description: 'First address not scanned' }),
+        step: Type.Integer({ minimum: 1 }),
+      },
+      { additionalProperties: false, description: 'Candidate addresses: start, start+step, ... below end' },
+    ),
+    header: Type.String({ description: 'The struct at each candidate address' }),
+    rules: Type.Array(DiscoveryRule, { description: 'Checks in the order the guest applies them; the first candidate passing every reject rule wins' }),
+    ref: Reference,
+  },
+  { additionalProperties: false },
+);
+export type Discovery = Static<typeof Discovery>;
+
+// ───────────────────────────── interfaces (operation tables and their implementations) ─────────────────────────────
+
+/** An implementation strategy that interface members can use, and where its references resolve. */
+export const Backend = Type.Object(
+  {
+    name: Type.String({ description: 'e.g. native, vmi, xen, lguest; the prefix of references (`xen:mmuext_op$MMUEXT_PIN_L1_TABLE`)' }),
+    doc: Type.String(),
+    spec: Type.Optional(Type.String({ description: 'Built-in spec whose operation ids the references name' })),
+    group: Type.Optional(Type.String({ description: 'Constant group of this spec whose names the references name' })),
+  },
+  { additionalProperties: false },
+);
+export type Backend = Static<typeof Backend>;
+
+/** One call an implementation makes, with how the member's arguments map onto it. */
+export const ImplCall = Type.Object(
+  {
+    ref: Type.String({ description: '<backend>:<operation id>, e.g. vmi:SetPxE, xen:mmuext_op$MMUEXT_PIN_L1_TABLE, lguest:LHCALL_SET_PTE' }),
+    args: Type.Optional(Type.Array(Type.String(), { description: 'Argument expressions in the callee’s order, over the member’s parameters' })),
+    when: Type.Optional(Type.String({ description: 'Condition under which this call is made' })),
+  },
+  { additionalProperties: false },
+);
+export type ImplCall = Static<typeof ImplCall>;
+
+/** How one backend implements one interface member. */
+export const Implementation = Type.Object(
+  {
+    backend: Type.String(),
+    kind: Type.Union(
+      [
+        Type.Literal('instructions'),
+        Type.Literal('call'),
+        Type.Literal('shared-memory'),
+        Type.Literal('nop'),
+        Type.Literal('value'),
+        Type.Literal('default'),
+        Type.Literal('code'),
+      ],
+      {
+        description:
+          'instructions: a native sequence; call: calls into the backend (calls); shared-memory: reads or writes a page shared ' +
+          'with the hypervisor, no call; nop: does nothing; value: a data member’s value; default: keeps the native one; code: ' +
+          'other guest code, described in doc',
+      },
+    ),
+    instructions: Type.Optional(Type.Array(Type.String(), { description: 'Native instruction sequence (AT&T syntax)' })),
+    calls: Type.Optional(Type.Array(ImplCall)),
+    value: Type.Optional(Type.Union([ConstValue, Type.String()])),
+    patched: Type.Optional(Type.Boolean({ description: 'Call sites are rewritten inline rather than called through the pointer' })),
+    doc: Type.String(),
+  },
+  { additionalProperties: false },
+);
+export type Implementation = Static<typeof Implementation>;
+
+/** One member of an operation table: a function pointer or a data field. */
+export const InterfaceMember = Type.Object(
+  {
+    name: Type.String(),
+    kind: Type.Union([Type.Literal('function'), Type.Literal('data'), Type.Literal('jump-target'), Type.Literal('callee-save')], {
+      description: 'function: called through the pointer; data: a value; jump-target: jumped to, never called; callee-save: preserves all registers but the result',
+    }),
+    signature: Type.String({ description: 'C signature, e.g. void (pte_t *ptep, pte_t pteval)' }),
+    doc: Type.String(),
+    arches: Type.Optional(Type.Array(Type.String(), { description: 'Present only in these builds (x86_32, x86_64, pae)' })),
+    implementations: Type.Array(Implementation),
+    ref: Type.Optional(Reference),
+  },
+  { additionalProperties: false },
+);
+export type InterfaceMember = Static<typeof InterfaceMember>;
+
+/** An operation table (Linux pv_cpu_ops...): members and how each backend implements them. */
+export const InterfaceGroup = Type.Object(
+  {
+    name: Type.String(),
+    doc: Type.String(),
+    members: Type.Array(InterfaceMember),
+    ref: Reference,
+  },
+  { additionalProperties: false },
+);
+export type InterfaceGroup = Static<typeof InterfaceGroup>;
 
 // ───────────────────────────── the spec ─────────────────────────────
 
@@ -508,6 +700,9 @@ export const Spec = Type.Object(
     hypercalls: Type.Array(Hypercall),
     resources: Type.Array(Resource),
     errorSpaces: Type.Array(ErrorSpace),
+    discovery: Type.Optional(Type.Array(Discovery, { description: 'How a guest finds the interface in memory' })),
+    backends: Type.Optional(Type.Array(Backend, { description: 'Backends that `interfaces` implementations name' })),
+    interfaces: Type.Optional(Type.Array(InterfaceGroup, { description: 'Operation tables and their implementations per backend' })),
   },
   { additionalProperties: false, $id: 'https://hyperabi.dev/schema/spec.json', title: 'hyperabi spec' },
 );

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Arch, Spec, TypeDef } from '../model.js';
 import { LayoutEngine } from '../layout.js';
-import { constantValueOf, toBigInt, typeAvailableOn, typeBodyFor } from '../query.js';
+import { constantValue, constantValueOf, toBigInt, typeAvailableOn, typeBodyFor } from '../query.js';
 import { elfSection, readInt64s } from './elf.js';
 
 /** How to compile C for an arch. */
@@ -30,6 +30,19 @@ export const TOOLCHAINS: Record<string, Toolchain> = {
 
 /** The host compiler, for headers any compiler can take (xen/foreign). */
 export const HOST_TOOLCHAIN: Toolchain = { cc: 'gcc', flags: [] };
+
+/**
+ * The host compiler set up as the arch's own headers would be: the foreign headers leave
+ * the interface version and x86's XEN_HAVE_PV_UPCALL_MASK to the includer, and without
+ * them drop fields (vcpu_time_info.flags, vcpu_info.evtchn_upcall_mask) that the ABI has.
+ */
+function foreignToolchain(spec: Spec, arch: Arch): Toolchain {
+  const flags = [...HOST_TOOLCHAIN.flags];
+  const latest = constantValue(spec, '__XEN_LATEST_INTERFACE_VERSION__');
+  if (latest !== undefined) flags.push(`-D__XEN_INTERFACE_VERSION__=${String(latest)}`);
+  if (arch.family === 'x86') flags.push('-DXEN_HAVE_PV_UPCALL_MASK');
+  return { cc: HOST_TOOLCHAIN.cc, flags };
+}
 
 /** Defines the probes compile with: the toolstack view, which is the latest interface version. */
 export const PROBE_DEFINES = ['-D__XEN_TOOLS__'];
@@ -68,6 +81,14 @@ export interface HeaderFigures {
   missing: { kind: 'type' | 'constant'; name: string; error: string }[];
 }
 
+/**
+ * A constant's value as a probe expression. Multiplying by 1 rejects macros that are not
+ * arithmetic (a string or an address would otherwise pass as an address constant).
+ */
+function integerExpr(name: string): string {
+  return `(${name}) * 1`;
+}
+
 /** The C header for a spec reference path (`xen/include/public/x.h` → `xen/x.h`). */
 export function includeFor(header: string, arch?: Arch): string | undefined {
   const m = /^xen\/include\/public\/(.+\.h)$/.exec(header);
@@ -85,9 +106,11 @@ function typeItems(spec: Spec, arch: Arch, def: TypeDef, cname: string, engine: 
   const body = typeBodyFor(def, arch);
   if (body.kind !== 'typedef') {
     const layout = engine.named(def.name);
-    for (const path of Object.keys(layout.fields)) {
+    for (const [path, fl] of Object.entries(layout.fields)) {
       keys.push(`${path}@offset`, `${path}@size`);
-      exprs.push(`__builtin_offsetof(${cname}, ${path})`, `sizeof(((${cname} *)0)->${path})`);
+      // A flexible array member (size 0) has no sizeof in C: its offset alone is compared.
+      const size = fl.size === 0 ? '0' : `sizeof(((${cname} *)0)->${path})`;
+      exprs.push(`__builtin_offsetof(${cname}, ${path})`, size);
     }
   }
   return { kind: 'type', name: def.name, keys, exprs };
@@ -115,7 +138,7 @@ function collectItems(spec: Spec, arch: Arch, mode: 'native' | 'foreign'): { ite
       let used = false;
       for (const c of g.members) {
         if (c.probe === false || constantValueOf(c, arch) === undefined) continue;
-        items.push({ kind: 'constant', name: c.name, keys: ['value'], exprs: [`(long long)(${c.name})`] });
+        items.push({ kind: 'constant', name: c.name, keys: ['value'], exprs: [integerExpr(c.name)] });
         used = true;
       }
       if (used && inc) includes.add(inc);
@@ -188,7 +211,7 @@ export function compileItems(
 export function probeHeaders(spec: Spec, arch: Arch, mode: 'native' | 'foreign' = 'native'): HeaderFigures {
   const { items: all, includes } = collectItems(spec, arch, mode);
   // xen/foreign/<arch>.h is written to be compiled by any compiler: the host's compiles it.
-  const tc = mode === 'foreign' ? HOST_TOOLCHAIN : TOOLCHAINS[arch.name];
+  const tc = mode === 'foreign' ? foreignToolchain(spec, arch) : TOOLCHAINS[arch.name];
   const { items, values, rejected } = compileItems(arch, includes, all, tc);
   // In foreign mode a type the foreign header lacks is simply not covered by it.
   const missing = mode === 'foreign' ? [] : rejected.map((r) => ({ kind: r.item.kind, name: r.item.name, error: r.error }));
@@ -201,7 +224,7 @@ export function probeHeaders(spec: Spec, arch: Arch, mode: 'native' | 'foreign' 
  */
 export function integerMacros(arch: Arch, header: string): { name: string; value: bigint }[] {
   const names = [...(headerMacros(arch, [header]).get(header) ?? [])].filter((n) => !/^__.*_H__$|_H_$/.test(n));
-  const items: Item[] = names.map((n) => ({ kind: 'constant', name: n, keys: ['value'], exprs: [`(long long)(${n})`] }));
+  const items: Item[] = names.map((n) => ({ kind: 'constant', name: n, keys: ['value'], exprs: [integerExpr(n)] }));
   const { items: ok, values } = compileItems(arch, ['xen/xen.h', header], items);
   return ok.map((it, i) => ({ name: it.name, value: values[i] as bigint }));
 }
