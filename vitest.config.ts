@@ -6,6 +6,6 @@ export default defineConfig({
     exclude: ['node_modules/**', 'dist/**', '.tmp/**'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    reporters: ['default'],
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });
