@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { checkSpec, exportFiles, findSpec, flatConstants, flatLayouts, hasErrors, specs, stableJson, type Diagnostic, type Spec } from '../spec/index.js';
 import { formatProbeRun, runProbes } from '../spec/probe/report.js';
+import { generate, GenerateError, staleFiles, targets, writeFiles } from '../generator/index.js';
 
 /** Where a command writes; tests pass buffers. */
 export interface Io {
@@ -140,6 +141,32 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
       exit(bad ? 1 : 0);
     });
 
+  program
+    .command('generate <target>')
+    .description(`Generate bindings, dispatch tables or docs from a spec. Targets: ${targets().map((t) => t.name).join(', ')}.`)
+    .option('--spec <name>', 'spec to generate from', 'xen')
+    .option('--abi <abi...>', 'ABIs to generate for (default: all)')
+    .option('--out <dir>', 'output directory')
+    .option('--check <dir>', 'exit 1 and name the files when <dir> is not what generation gives')
+    .action((target: string, opts: { spec: string; abi?: string[]; out?: string; check?: string }) => {
+      if (!opts.out && !opts.check) throw new UsageError('generate needs --out DIR (write) or --check DIR (verify)');
+      const files = generate(target, opts.spec, opts.abi ?? 'all');
+      if (opts.out) {
+        for (const p of writeFiles(resolve(opts.out), files)) io.out(`wrote ${p}\n`);
+      }
+      if (opts.check) {
+        const stale = staleFiles(resolve(opts.check), files);
+        for (const s of stale) io.out(`stale ${join(opts.check, s.path)} (${s.why})\n`);
+        if (stale.length > 0) {
+          const abiFlag = opts.abi ? ` --abi ${opts.abi.join(' ')}` : '';
+          io.out(`${stale.length} of ${files.length} files are stale: run hyperabi generate ${target} --spec ${opts.spec}${abiFlag} --out ${opts.check}\n`);
+          exit(1);
+          return;
+        }
+        io.out(`${files.length} files up to date in ${opts.check}\n`);
+      }
+    });
+
   return program;
 }
 
@@ -154,7 +181,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return code;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
-    if (e instanceof UsageError || (e instanceof Error && e.name === 'UnknownAbiError')) {
+    if (e instanceof UsageError || e instanceof GenerateError || (e instanceof Error && e.name === 'UnknownAbiError')) {
       io.err(`hyperabi: ${e.message}\n`);
       return 2;
     }
