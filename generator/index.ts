@@ -6,6 +6,10 @@ import { findSpec, specs, type Spec } from '../spec/index.js';
 import type { GeneratedFile } from './files.js';
 import { buildModel, type GenModel } from './model.js';
 import { cTypesHeader } from './c/types-header.js';
+import { cStubs } from './c/stubs.js';
+import { cDispatch } from './c/dispatch.js';
+import { tsFiles } from './ts/index.js';
+import { docsFiles } from './docs/index.js';
 
 export { buildModel, type GenModel } from './model.js';
 export { writeFiles, staleFiles, type GeneratedFile } from './files.js';
@@ -36,7 +40,28 @@ registerTarget({
   name: 'c-guest',
   description: 'Self-contained C headers: constants, types with static layout assertions, hypercall stubs per ABI.',
   specs: ['xen'],
-  emit: (model) => [cTypesHeader(model)],
+  emit: (model) => [cTypesHeader(model), ...cStubs(model)],
+});
+
+registerTarget({
+  name: 'c-dispatch',
+  description: 'C hypervisor dispatch: handler prototypes with decoded arguments and a dispatch function per ABI.',
+  specs: ['xen'],
+  emit: (model) => [cTypesHeader(model), ...cDispatch(model)],
+});
+
+registerTarget({
+  name: 'ts',
+  description: 'TypeScript: TypeBox types, codecs per ABI, typed guest stubs, handler interface and dispatcher.',
+  specs: ['xen'],
+  emit: (model) => tsFiles(model),
+});
+
+registerTarget({
+  name: 'docs',
+  description: 'Markdown reference: a page per hypercall family with arguments, errors and struct layouts per ABI; an index.',
+  specs: ['xen'],
+  emit: (model) => docsFiles(model),
 });
 
 /** A generation request that cannot be served: unknown target, spec or ABI. */
