@@ -28,7 +28,7 @@ describe('hyperabi CLI', () => {
   it('spec export writes the documents and the schema', async () => {
     const r = await run('spec', 'export', '--out', join(tmp, 'export'));
     expect(r.code).toBe(0);
-    expect(readdirSync(join(tmp, 'export')).sort()).toEqual(['spec.schema.json', 'xen.json']);
+    expect(readdirSync(join(tmp, 'export')).sort()).toEqual(['pvops.json', 'spec.schema.json', 'vmi-api13.json', 'vmi.json', 'xen.json']);
     const doc = JSON.parse(readFileSync(join(tmp, 'export', 'xen.json'), 'utf8')) as { name: string };
     expect(doc.name).toBe('xen');
   });

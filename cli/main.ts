@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { checkSpec, exportFiles, findSpec, flatConstants, flatLayouts, hasErrors, specs, stableJson, type Diagnostic, type Spec } from '../spec/index.js';
 import { formatProbeRun, runProbes } from '../spec/probe/report.js';
+import { buildVmiRom } from '../generator/vmi-rom/index.js';
 import { generate, GenerateError, staleFiles, targets, writeFiles } from '../generator/index.js';
 
 /** Where a command writes; tests pass buffers. */
@@ -33,6 +34,20 @@ function specOrThrow(name: string): Spec {
 
 function formatDiagnostics(ds: readonly Diagnostic[]): string {
   return ds.map((d) => `${d.severity} ${d.code} ${d.path}: ${d.message}\n`).join('');
+}
+
+/** `generate vmi-rom --out FILE`: builds the native VMI ROM from the vmi spec and writes the image. */
+function writeVmiRom(out: string | undefined, io: Io): void {
+  if (!out) throw new UsageError('generate vmi-rom needs --out FILE (the ROM image to write)');
+  const rom = buildVmiRom();
+  const file = resolve(out);
+  try {
+    writeFileSync(file, rom.image);
+  } catch (e) {
+    throw new UsageError(`cannot write ${file}: ${(e as Error).message}`);
+  }
+  const by = (k: string) => rom.relocations.filter((r) => r.kind === k).length;
+  io.out(`wrote ${file}: ${rom.image.length} bytes, ${rom.relocations.length} calls (${by('call')} call, ${by('jump')} jump, ${by('nop')} nop, ${by('none')} none)\n`);
 }
 
 /** Builds the command tree; `exit` records the exit code a command wants. */
@@ -118,7 +133,7 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
       } else {
         for (const [name, s] of Object.entries(specs)) docs.push({ name, doc: s });
       }
-      const all = docs.flatMap((d) => checkSpec(d.doc, d.name));
+      const all = docs.flatMap((d) => checkSpec(d.doc, d.name, specs));
       if (opts.json) io.out(stableJson(all));
       else io.out(formatDiagnostics(all));
       const failed = hasErrors(all) || (opts.strict === true && all.length > 0);
@@ -143,12 +158,19 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
 
   program
     .command('generate <target>')
-    .description(`Generate bindings, dispatch tables or docs from a spec. Targets: ${targets().map((t) => t.name).join(', ')}.`)
+    .description(
+      `Generate bindings, dispatch tables or docs from a spec. Targets: ${targets().map((t) => t.name).join(', ')}, ` +
+        'vmi-rom (the native VMI option ROM from the vmi spec: --out FILE, a binary image for qemu -option-rom).',
+    )
     .option('--spec <name>', 'spec to generate from', 'xen')
     .option('--abi <abi...>', 'ABIs to generate for (default: all)')
     .option('--out <dir>', 'output directory')
     .option('--check <dir>', 'exit 1 and name the files when <dir> is not what generation gives')
     .action((target: string, opts: { spec: string; abi?: string[]; out?: string; check?: string }) => {
+      if (target === 'vmi-rom') {
+        writeVmiRom(opts.out, io);
+        return;
+      }
       if (!opts.out && !opts.check) throw new UsageError('generate needs --out DIR (write) or --check DIR (verify)');
       const files = generate(target, opts.spec, opts.abi ?? 'all');
       if (opts.out) {

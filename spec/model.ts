@@ -158,6 +158,9 @@ const TypeRefDefs = {
       dir: Type.Optional(Direction),
       doc: Type.String(),
       count: Type.Optional(Type.String({ description: 'Sibling field giving the element count behind this handle' })),
+      values: Type.Optional(
+        Type.String({ description: 'Constant group whose values the field takes (an enum) or whose flags it combines' }),
+      ),
       align: Type.Optional(Type.Integer({ description: 'Explicit __attribute__((aligned(N)))' })),
       arches: Type.Optional(Type.Array(Type.String(), { description: 'Present only on these arches or families' })),
     },
@@ -374,6 +377,9 @@ export const Arg = Type.Object(
     type: TypeRef,
     dir: Type.Optional(Direction),
     count: Type.Optional(Type.String({ description: 'Argument giving the element count behind this pointer' })),
+    values: Type.Optional(
+      Type.String({ description: 'Constant group whose values the argument takes (an enum) or whose flags it combines' }),
+    ),
     register: Type.Optional(
       Type.String({
         description:
