@@ -58,6 +58,7 @@ export function t(src: string | TypeRef): TypeRef {
 export interface FieldOpts {
   dir?: Direction;
   count?: string;
+  values?: string;
   align?: number;
   arches?: string[];
 }
@@ -147,7 +148,7 @@ export function use(resource: string, path: string, doc?: string): ResourceUse {
 }
 
 /** A register argument. */
-export function arg(name: string, type: string | TypeRef, doc: string, opts: { dir?: Direction; count?: string } = {}): Arg {
+export function arg(name: string, type: string | TypeRef, doc: string, opts: { dir?: Direction; count?: string; values?: string } = {}): Arg {
   return { name, type: t(type), doc, ...opts };
 }
 

@@ -468,7 +468,7 @@ const types = [
     f('system_time', 'uint64_t', 'Nanoseconds since boot at the last update.'),
     f('tsc_to_system_mul', 'uint32_t', 'Multiplier (32.32 fixed point) turning shifted TSC ticks into nanoseconds.'),
     f('tsc_shift', 'int8_t', 'Shift applied to the TSC delta before the multiplication (negative: right shift).'),
-    f('flags', 'uint8_t', 'XEN_PVCLOCK_* bits.'),
+    f('flags', 'uint8_t', 'XEN_PVCLOCK_* bits.', { values: 'XEN_PVCLOCK' }),
     f('pad1', 'uint8_t[2]', 'Padding.'),
   ], { aliases: ['vcpu_time_info_t'] }),
   b.struct('arch_vcpu_info', 'Arch part of vcpu_info: the x86 PV fault address and padding to 64 bytes; empty on Arm.', [
@@ -499,7 +499,7 @@ const types = [
   b.struct('arch_shared_info', 'Arch part of shared_info: the x86 PV P2M description and NMI reason; empty on Arm.', [
     f('max_pfn', 'unsigned long', 'Number of valid entries in the P2M.'),
     f('pfn_to_mfn_frame_list_list', 'xen_pfn_t', 'Top frame of the 3-level P2M frame tree (0: not set, all ones: unusable, use p2m_vaddr).'),
-    f('nmi_reason', 'unsigned long', 'Why the last NMI was raised (XEN_NMIREASON_* bits).'),
+    f('nmi_reason', 'unsigned long', 'Why the last NMI was raised (XEN_NMIREASON_* bits).', { values: 'XEN_NMIREASON' }),
     f('p2m_cr3', 'unsigned long', 'Page-table root (CR3 format) of the address space holding the linear P2M list; 0: none.'),
     f('p2m_vaddr', 'unsigned long', 'Virtual address of the linear P2M list.'),
     f('p2m_generation', 'unsigned long', 'Counter the guest bumps around P2M mapping changes; odd while an update is in progress.'),
@@ -541,7 +541,7 @@ const types = [
     f('magic', 'char[32]', 'NUL-terminated "xen-<version>-<platform>" string.'),
     f('nr_pages', 'unsigned long', 'Pages allocated to the domain.'),
     f('shared_info', 'unsigned long', 'Machine address of the shared_info page.'),
-    f('flags', 'uint32_t', 'SIF_* flags.'),
+    f('flags', 'uint32_t', 'SIF_* flags.', { values: 'SIF' }),
     f('store_mfn', 'xen_pfn_t', 'Frame of the xenstore ring page.'),
     f('store_evtchn', 'uint32_t', 'Event channel port of xenstore.'),
     f('console', inlineUnion([
@@ -570,7 +570,7 @@ const types = [
     f('pad', 'uint32_t', 'Must be zero.'),
   ]),
   b.struct('dom0_vga_console_info', 'Firmware console of the initial domain (text mode or linear frame buffer).', [
-    f('video_type', 'uint8_t', 'XEN_VGATYPE_* kind, selecting the member of u.'),
+    f('video_type', 'uint8_t', 'XEN_VGATYPE_* kind, selecting the member of u.', { values: 'XEN_VGATYPE' }),
     f('u', inlineUnion([
       f('text_mode_3', inlineStruct([
         f('font_height', 'uint16_t', 'Character cell height in pixels.'),
@@ -646,7 +646,7 @@ const types = [
   // vCPU context
   b.struct('vcpu_guest_context', 'Full register context of a vCPU, as loaded by VCPUOP_initialise (PV, Arm) and get/set by domctl.', [
     f('fpu_ctxt', inlineStruct([f('x', 'char[512]', 'FXSAVE image (or FSAVE without FXSR).')]), 'User FPU/SSE state, first so it can be 16-byte aligned.'),
-    f('flags', 'unsigned long', 'VGCF_* flags.'),
+    f('flags', 'unsigned long', 'VGCF_* flags.', { values: 'VGCF' }),
     f('user_regs', 'struct cpu_user_regs', 'General registers.'),
     f('trap_ctxt', 'struct trap_info[256]', 'Virtual IDT: one trap_info per vector.'),
     f('ldt_base', 'unsigned long', 'Linear address of the LDT.'),
@@ -662,7 +662,7 @@ const types = [
     f('failsafe_callback_cs', 'unsigned long', 'Code segment of the failsafe handler (x86_32).', x86_32),
     f('failsafe_callback_eip', 'unsigned long', 'Address of the failsafe handler, entered when Xen cannot restore segment state.'),
     f('syscall_callback_eip', 'unsigned long', 'Address of the SYSCALL entry handler (x86_64).', x86_64),
-    f('vm_assist', 'unsigned long', 'Bitmap of enabled VMASST_TYPE_* assists.'),
+    f('vm_assist', 'unsigned long', 'Bitmap of enabled VMASST_TYPE_* assists.', { values: 'VMASST_TYPE' }),
     f('fs_base', 'uint64_t', 'FS base address (x86_64).', x86_64),
     f('gs_base_kernel', 'uint64_t', 'Kernel-mode GS base address (x86_64).', x86_64),
     f('gs_base_user', 'uint64_t', 'User-mode GS base address (x86_64).', x86_64),
@@ -686,7 +686,7 @@ const types = [
 
   // Domain creation (toolstack only)
   b.struct('xen_arch_domainconfig', 'Arch part of the domain-creation configuration (toolstack only; XEN_DOMCTL_createdomain).', [
-    f('emulation_flags', 'uint32_t', 'XEN_X86_EMU_* devices to emulate.', { dir: 'in' }),
+    f('emulation_flags', 'uint32_t', 'XEN_X86_EMU_* devices to emulate.', { dir: 'in', values: 'XEN_X86_EMU' }),
     f('misc_flags', 'uint32_t', 'XEN_X86_MSR_RELAXED and future flags.', { dir: 'in' }),
   ], {
     overrides: {

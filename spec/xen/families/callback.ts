@@ -62,8 +62,8 @@ const types = [
     f('eip', 'unsigned long', 'Entry point offset.'),
   ], { arches: ['x86_32'], ref: { header: 'xen/include/public/arch-x86/xen-x86_32.h' } }),
   b.struct('callback_register', 'Registers a guest entry point of a given kind.', [
-    f('type', 'uint16_t', 'CALLBACKTYPE_* kind.', { dir: 'in' }),
-    f('flags', 'uint16_t', 'CALLBACKF_* flags.', { dir: 'in' }),
+    f('type', 'uint16_t', 'CALLBACKTYPE_* kind.', { dir: 'in', values: 'CALLBACKTYPE' }),
+    f('flags', 'uint16_t', 'CALLBACKF_* flags.', { dir: 'in', values: 'CALLBACKF' }),
     f('address', 'xen_callback_t', 'The entry point.', { dir: 'in' }),
   ], { aliases: ['callback_register_t'] }),
   b.struct('callback_unregister', 'Removes a registered guest entry point.', [
@@ -133,7 +133,7 @@ const hypercalls = [
   b.hypercall('nmi_op', 28, 'Registers or clears the NMI entry point of the calling vCPU.', {
     abis: { ...PV_ABIS },
     args: [
-      arg('cmd', 'unsigned int', 'XENNMI_* command.'),
+      arg('cmd', 'unsigned int', 'XENNMI_* command.', { values: 'XENNMI' }),
       arg('arg', 'ptr(void)', 'The command’s struct (NULL for unregister).', { dir: 'in' }),
     ],
     subops: { selector: 'cmd', group: 'XENNMI', argument: 'arg', ops: nmiOps },
@@ -146,7 +146,7 @@ const hypercalls = [
   b.hypercall('callback_op', 30, 'Registers or removes guest entry points (event, failsafe, syscall, sysenter, NMI) of the calling vCPU.', {
     abis: { ...PV_ABIS },
     args: [
-      arg('cmd', 'int', 'CALLBACKOP_* command.'),
+      arg('cmd', 'int', 'CALLBACKOP_* command.', { values: 'CALLBACKOP' }),
       arg('arg', 'ptr(void)', 'The command’s struct (read only).', { dir: 'in' }),
     ],
     subops: { selector: 'cmd', group: 'CALLBACKOP', argument: 'arg', ops: callbackOps },

@@ -56,7 +56,7 @@ const hypercalls = [
   b.hypercall('console_io', 18, 'Console access: write text to Xen’s console or read characters typed on its serial line.', {
     abis: allNative,
     args: [
-      arg('cmd', 'unsigned int', 'CONSOLEIO_* command.'),
+      arg('cmd', 'unsigned int', 'CONSOLEIO_* command.', { values: 'CONSOLEIO' }),
       arg('count', 'unsigned int', 'Bytes to write, or the most bytes to read.'),
       arg('buffer', 'ptr(char)', 'The characters: read by Xen for a write, filled by Xen for a read (not NUL-terminated).', {
         dir: 'inout',
@@ -75,8 +75,8 @@ const hypercalls = [
   b.hypercall('vm_assist', 21, 'Enables or disables a VM-assist mode (VMASST_TYPE_*) for the calling domain.', {
     abis: allNative,
     args: [
-      arg('cmd', 'unsigned int', 'VMASST_CMD_* command.'),
-      arg('type', 'unsigned int', 'VMASST_TYPE_* mode to change.'),
+      arg('cmd', 'unsigned int', 'VMASST_CMD_* command.', { values: 'VMASST_CMD' }),
+      arg('type', 'unsigned int', 'VMASST_TYPE_* mode to change.', { values: 'VMASST_TYPE' }),
     ],
     subops: { selector: 'cmd', group: 'VMASST_CMD', ops: vmAssistOps },
     errors: [

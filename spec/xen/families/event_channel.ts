@@ -64,13 +64,13 @@ const types = [
     port('local_port', 'The new local port, connected to the remote one.', 'out'),
   ], { aliases: ['evtchn_bind_interdomain_t'] }),
   b.struct('evtchn_bind_virq', 'Binds a virtual IRQ of a vCPU to a new port.', [
-    f('virq', 'uint32_t', 'The VIRQ_* number.', { dir: 'in' }),
+    f('virq', 'uint32_t', 'The VIRQ_* number.', { dir: 'in', values: 'VIRQ' }),
     f('vcpu', 'uint32_t', 'The vCPU to deliver to (0 for a global VIRQ).', { dir: 'in' }),
     port('port', 'The new port.', 'out'),
   ], { aliases: ['evtchn_bind_virq_t'] }),
   b.struct('evtchn_bind_pirq', 'Binds a physical IRQ to a new port.', [
     f('pirq', 'uint32_t', 'The physical IRQ number.', { dir: 'in' }),
-    f('flags', 'uint32_t', 'BIND_PIRQ__* flags.', { dir: 'in' }),
+    f('flags', 'uint32_t', 'BIND_PIRQ__* flags.', { dir: 'in', values: 'BIND_PIRQ' }),
     port('port', 'The new port.', 'out'),
   ], { aliases: ['evtchn_bind_pirq_t'] }),
   b.struct('evtchn_bind_ipi', 'Allocates a port for inter-processor notifications within the domain.', [
@@ -86,7 +86,7 @@ const types = [
   b.struct('evtchn_status', 'Reports the state of a port of a domain.', [
     f('dom', 'domid_t', 'The domain owning the port.', { dir: 'in' }),
     port('port', 'The port to query.', 'in'),
-    f('status', 'uint32_t', 'EVTCHNSTAT_* state.', { dir: 'out' }),
+    f('status', 'uint32_t', 'EVTCHNSTAT_* state.', { dir: 'out', values: 'EVTCHNSTAT' }),
     f('vcpu', 'uint32_t', 'The vCPU notifications are delivered to.', { dir: 'out' }),
     f('u', inlineUnion([
       f('unbound', inlineStruct([f('dom', 'domid_t', 'The domain allowed to bind.')]), 'For EVTCHNSTAT_unbound.'),
@@ -123,7 +123,7 @@ const types = [
     f('priority', 'uint32_t', 'Priority, EVTCHN_FIFO_PRIORITY_MAX to _MIN.', { dir: 'in' }),
   ], { aliases: ['evtchn_set_priority_t'] }),
   b.struct('evtchn_op', 'The argument of the legacy event_channel_op_compat: a command and its struct.', [
-    f('cmd', 'uint32_t', 'EVTCHNOP_* command (0 to 9).', { dir: 'in' }),
+    f('cmd', 'uint32_t', 'EVTCHNOP_* command (0 to 9).', { dir: 'in', values: 'EVTCHNOP' }),
     f('u', inlineUnion([
       f('alloc_unbound', 'evtchn_alloc_unbound_t', 'EVTCHNOP_alloc_unbound.'),
       f('bind_interdomain', 'evtchn_bind_interdomain_t', 'EVTCHNOP_bind_interdomain.'),
@@ -293,7 +293,7 @@ const hypercalls = [
   b.hypercall('event_channel_op', 32, 'Event channel operations: allocate, bind, signal, query and close ports.', {
     abis: Object.fromEntries(ALL_ABIS.map((a) => [a, 'native'])),
     args: [
-      arg('cmd', 'int', 'EVTCHNOP_* command.'),
+      arg('cmd', 'int', 'EVTCHNOP_* command.', { values: 'EVTCHNOP' }),
       arg('arg', 'ptr(void)', 'The command’s struct.', { dir: 'inout' }),
     ],
     subops: { selector: 'cmd', group: 'EVTCHNOP', argument: 'arg', ops },

@@ -112,12 +112,12 @@ const types = [
   b.typedef('grant_handle_t', 'uint32_t', 'Handle of a grant mapping, returned by map_grant_ref and presented to unmap.'),
   b.typedef('grant_status_t', 'uint16_t', 'v2: one status word per entry (GTF_reading, GTF_writing), kept in separate status frames.'),
   b.struct('grant_entry_v1', 'A v1 grant table entry, shared between the granting domain and Xen.', [
-    f('flags', 'uint16_t', 'GTF_* kind and sub-flags; written by the granter, reading/writing bits by Xen.'),
+    f('flags', 'uint16_t', 'GTF_* kind and sub-flags; written by the granter, reading/writing bits by Xen.', { values: 'GTF' }),
     f('domid', 'domid_t', 'The domain the grant is for.'),
     f('frame', 'uint32_t', 'Frame granted (permit_access), slot to fill (accept_transfer), or the transferred frame once completed.'),
   ], { aliases: ['grant_entry_v1_t'] }),
   b.struct('grant_entry_header', 'The flags and domid prefix shared by v1 and v2 entries.', [
-    f('flags', 'uint16_t', 'GTF_* kind and sub-flags.'),
+    f('flags', 'uint16_t', 'GTF_* kind and sub-flags.', { values: 'GTF' }),
     f('domid', 'domid_t', 'The domain the grant is for.'),
   ], { aliases: ['grant_entry_header_t'] }),
   b.union('grant_entry_v2', 'A v2 grant table entry: one 16-byte shape per grant kind.', [
@@ -143,7 +143,7 @@ const types = [
   ], { aliases: ['grant_entry_v2_t'] }),
   b.struct('gnttab_map_grant_ref', 'One element of GNTTABOP_map_grant_ref: maps another domain’s grant.', [
     f('host_addr', 'uint64_t', 'Where to map for CPU access: PV linear address or PTE machine address; translated guests: guest physical address.', { dir: 'in' }),
-    f('flags', 'uint32_t', 'GNTMAP_* flags.', { dir: 'in' }),
+    f('flags', 'uint32_t', 'GNTMAP_* flags.', { dir: 'in', values: 'GNTMAP' }),
     f('ref', 'grant_ref_t', 'The grant reference in the granting domain’s table.', { dir: 'in' }),
     f('dom', 'domid_t', 'The granting domain (its numeric id; DOMID_SELF is not accepted).', { dir: 'in' }),
     statusField,
@@ -170,7 +170,7 @@ const types = [
     f('mfn', 'xen_pfn_t', 'The caller’s frame to give away.', { dir: 'in' }),
     f('domid', 'domid_t', 'The receiving domain.', { dir: 'in' }),
     f('ref', 'grant_ref_t', 'The receiver’s accept_transfer grant naming the caller.', { dir: 'in' }),
-    f('status', 'int16_t', 'GNTST_* result of this element.', { dir: 'out' }),
+    f('status', 'int16_t', 'GNTST_* result of this element.', { dir: 'out', values: 'GNTST' }),
   ], { aliases: ['gnttab_transfer_t'] }),
   b.struct('gnttab_copy_ptr', 'One side of a GNTTABOP_copy element: a grant or a frame, a domain and an offset.', [
     f('u', inlineUnion([
@@ -184,7 +184,7 @@ const types = [
     f('source', 'struct gnttab_copy_ptr', 'Where to read.', { dir: 'in' }),
     f('dest', 'struct gnttab_copy_ptr', 'Where to write.', { dir: 'in' }),
     f('len', 'uint16_t', 'Bytes to copy.', { dir: 'in' }),
-    f('flags', 'uint16_t', 'GNTCOPY_* flags.', { dir: 'in' }),
+    f('flags', 'uint16_t', 'GNTCOPY_* flags.', { dir: 'in', values: 'GNTCOPY' }),
     statusField,
   ], { aliases: ['gnttab_copy_t'] }),
   b.struct('gnttab_query_size', 'Argument of GNTTABOP_query_size: current and maximum table size.', [
@@ -225,7 +225,7 @@ const types = [
     ]), 'The page.', { dir: 'in' }),
     f('offset', 'uint16_t', 'First byte within the page.', { dir: 'in' }),
     f('length', 'uint16_t', 'Number of bytes.', { dir: 'in' }),
-    f('op', 'uint32_t', 'GNTTAB_CACHE_* operations.', { dir: 'in' }),
+    f('op', 'uint32_t', 'GNTTAB_CACHE_* operations.', { dir: 'in', values: 'GNTTAB_CACHE' }),
   ], { aliases: ['gnttab_cache_flush_t'] }),
 ];
 
@@ -468,7 +468,7 @@ const hypercalls = [
       arm32: 'native',
     },
     args: [
-      arg('cmd', 'unsigned int', 'GNTTABOP_* command in bits 0-11; bits 12-31 must be 0 (cache_flush: resume position of a continued call).'),
+      arg('cmd', 'unsigned int', 'GNTTABOP_* command in bits 0-11; bits 12-31 must be 0 (cache_flush: resume position of a continued call).', { values: 'GNTTABOP' }),
       arg('uop', 'ptr(void)', 'Array of count structs of the command’s type.', { dir: 'inout', count: 'count' }),
       arg('count', 'unsigned int', 'Number of elements; 1 for setup_table, query_size and get_status_frames; ignored by set_version and get_version.'),
     ],

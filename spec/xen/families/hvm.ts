@@ -160,7 +160,7 @@ const types = [
   b.struct('xen_hvm_param', 'Selects an HVM parameter of a domain and carries its value.', [
     f('domid', 'domid_t', 'The domain (DOMID_SELF allowed).', { dir: 'in' }),
     f('pad', 'uint16_t', 'Padding.'),
-    f('index', 'uint32_t', 'HVM_PARAM_* index.', { dir: 'in' }),
+    f('index', 'uint32_t', 'HVM_PARAM_* index.', { dir: 'in', values: 'HVM_PARAM' }),
     f('value', 'uint64_t', 'The value to set, or the value read.', { dir: 'inout' }),
   ], { aliases: ['xen_hvm_param_t'] }),
   b.struct('xen_hvm_altp2m_suppress_ve', 'The suppress-#VE bit of one page in an altp2m view.', [
@@ -194,7 +194,7 @@ const types = [
   ], { aliases: ['xen_hvm_xentrace_t'] }),
   b.struct('xen_hvm_get_mem_type', 'Asks the memory type of a guest frame.', [
     f('domid', 'domid_t', 'The domain (DOMID_SELF allowed).', { dir: 'in' }),
-    f('mem_type', 'uint16_t', 'HVMMEM_* type of the frame.', { dir: 'out' }),
+    f('mem_type', 'uint16_t', 'HVMMEM_* type of the frame.', { dir: 'out', values: 'HVMMEM' }),
     f('pad', 'uint16_t[2]', 'Padding.'),
     f('pfn', 'uint64_t', 'The guest frame.', { dir: 'in' }),
   ], { aliases: ['xen_hvm_get_mem_type_t'] }),
@@ -409,7 +409,7 @@ const hypercalls = [
   b.hypercall('hvm_op', 34, 'HVM operations: HVM parameters, time, TLB flush, memory types, upcall vectors and altp2m views.', {
     abis: Object.fromEntries(ALL_ABIS.map((a) => [a, 'native'])),
     args: [
-      arg('op', 'unsigned long', 'HVMOP_* command.'),
+      arg('op', 'unsigned long', 'HVMOP_* command.', { values: 'HVMOP' }),
       arg('arg', 'ptr(void)', 'The command’s struct (NULL for commands without one).', { dir: 'inout' }),
     ],
     subops: { selector: 'op', group: 'HVMOP', argument: 'arg', ops },

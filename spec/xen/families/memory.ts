@@ -122,7 +122,7 @@ const types = [
     f('extent_start', 'handle(xen_pfn_t)', 'Array of extent base frames: gfns to free or populate, MFNs written back to PV callers; may be NULL for increase_reservation and must be NULL for claim_pages.', { dir: 'inout', count: 'nr_extents' }),
     f('nr_extents', 'xen_ulong_t', 'Number of extents (claim_pages: the number of pages to claim).', { dir: 'in' }),
     f('extent_order', 'unsigned int', 'log2 of the pages per extent.', { dir: 'in' }),
-    f('mem_flags', 'unsigned int', 'XENMEMF_* flags, address width (bits 0-7) and node + 1 (bits 8-15); ignored by decrease_reservation.', { dir: 'in' }),
+    f('mem_flags', 'unsigned int', 'XENMEMF_* flags, address width (bits 0-7) and node + 1 (bits 8-15); ignored by decrease_reservation.', { dir: 'in', values: 'XENMEMF' }),
     domid('Domain whose memory changes (DOMID_SELF, or one the caller controls).'),
   ], { aliases: ['xen_memory_reservation_t'] }),
   b.struct('xen_memory_exchange', 'Trades a set of the domain’s frames for newly allocated ones of another size or placement.', [
@@ -146,7 +146,7 @@ const types = [
   b.struct('xen_add_to_physmap', 'Places one frame (or a run of frames) of a given space at a gfn of a translated domain.', [
     domid('The translated domain whose physmap changes.'),
     f('size', 'uint16_t', 'XENMAPSPACE_gmfn_range: number of frames.', { dir: 'in' }),
-    f('space', 'unsigned int', 'XENMAPSPACE_* source of the frame.', { dir: 'in' }),
+    f('space', 'unsigned int', 'XENMAPSPACE_* source of the frame.', { dir: 'in', values: 'XENMAPSPACE' }),
     f('idx', 'xen_ulong_t', 'Index in the space: frame number of the grant table (with XENMAPIDX_* flags), source gfn, or 0 for shared_info.', { dir: 'in' }),
     f('gpfn', 'xen_pfn_t', 'Gfn at which the frame appears.', { dir: 'in' }),
   ], { aliases: ['xen_add_to_physmap_t'] }),
@@ -156,7 +156,7 @@ const types = [
   ]),
   b.struct('xen_add_to_physmap_batch', 'Places a list of frames of one space at a list of gfns, with an error code per entry.', [
     domid('The translated domain whose physmap changes.'),
-    f('space', 'uint16_t', 'XENMAPSPACE_* source of the frames (not gmfn_range).', { dir: 'in' }),
+    f('space', 'uint16_t', 'XENMAPSPACE_* source of the frames (not gmfn_range).', { dir: 'in', values: 'XENMAPSPACE' }),
     f('size', 'uint16_t', 'Number of entries in idxs, gpfns and errs.', { dir: 'in' }),
     f('u', 'union xen_add_to_physmap_batch_extra', 'Foreign domain id, or 0.', { dir: 'in' }),
     f('idxs', 'handle(xen_ulong_t)', 'Index of each frame in the space (a gfn of the foreign domain for gmfn_foreign).', { dir: 'in', count: 'size' }),
@@ -228,7 +228,7 @@ const types = [
   ]),
   b.struct('mem_sharing_op_fork', 'Arguments of fork and fork_reset.', [
     f('parent_domain', 'domid_t', 'fork: the parent domain.', { dir: 'in' }),
-    f('flags', 'uint16_t', 'XENMEM_FORK_* flags.', { dir: 'in' }),
+    f('flags', 'uint16_t', 'XENMEM_FORK_* flags.', { dir: 'in', values: 'XENMEM_FORK' }),
     f('pad', 'uint32_t', 'Must be 0.', { dir: 'in' }),
   ]),
   b.struct('xen_mem_sharing_op', 'A memory sharing command and its arguments.', [
@@ -247,7 +247,7 @@ const types = [
     f('nr_pages', 'xen_ulong_t', 'Frames in the range.'),
   ], { aliases: ['xen_reserved_device_memory_t'] }),
   b.struct('xen_reserved_device_memory_map', 'Buffer and filter for reserved_device_memory_map.', [
-    f('flags', 'uint32_t', 'XENMEM_RDM_* flags.', { dir: 'in' }),
+    f('flags', 'uint32_t', 'XENMEM_RDM_* flags.', { dir: 'in', values: 'XENMEM_RDM' }),
     f('nr_entries', 'unsigned int', 'In: capacity of buffer. Out: entries that exist (more than the capacity: ENOBUFS).', { dir: 'inout' }),
     f('buffer', 'handle(xen_reserved_device_memory_t)', 'Receives the ranges.', { dir: 'out', count: 'nr_entries' }),
     f('dev', inlineUnion([f('pci', 'physdev_pci_device_t', 'The PCI device (segment, bus, devfn).')]), 'The device whose ranges are wanted (ignored with XENMEM_RDM_ALL).', { dir: 'in' }),
@@ -647,10 +647,10 @@ const hypercalls = [
       arm64: 'native',
       arm32: 'native',
     },
-    args: [arg('cmd', 'unsigned long', cmdDoc), arg('arg', 'ptr(void)', argDoc, { dir: 'inout' })],
+    args: [arg('cmd', 'unsigned long', cmdDoc, { values: 'XENMEM' }), arg('arg', 'ptr(void)', argDoc, { dir: 'inout' })],
     argsByAbi: {
-      'x86_32-pv': [arg('cmd', 'unsigned int', cmdDoc), arg('arg', 'ptr(void)', argDoc, { dir: 'inout' })],
-      'x86_32-hvm': [arg('cmd', 'unsigned int', cmdDoc), arg('arg', 'ptr(void)', argDoc, { dir: 'inout' })],
+      'x86_32-pv': [arg('cmd', 'unsigned int', cmdDoc, { values: 'XENMEM' }), arg('arg', 'ptr(void)', argDoc, { dir: 'inout' })],
+      'x86_32-hvm': [arg('cmd', 'unsigned int', cmdDoc, { values: 'XENMEM' }), arg('arg', 'ptr(void)', argDoc, { dir: 'inout' })],
     },
     returns: {
       type: 'long',

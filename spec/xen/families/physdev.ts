@@ -73,7 +73,7 @@ const types = [
   ], { aliases: ['physdev_pirq_eoi_gmfn_t'] }),
   b.struct('physdev_irq_status_query', 'Asks how a PIRQ must be handled.', [
     f('irq', 'uint32_t', 'The PIRQ to query.', { dir: 'in' }),
-    f('flags', 'uint32_t', 'XENIRQSTAT_* flags.', { dir: 'out' }),
+    f('flags', 'uint32_t', 'XENIRQSTAT_* flags.', { dir: 'out', values: 'XENIRQSTAT' }),
   ], { aliases: ['physdev_irq_status_query_t'] }),
   b.struct('physdev_set_iopl', 'Sets the virtual I/O privilege level of the calling vCPU.', [
     f('iopl', 'uint32_t', 'The new IOPL, 0 to 3.', { dir: 'in' }),
@@ -93,7 +93,7 @@ const types = [
   ], { aliases: ['physdev_irq_t'] }),
   b.struct('physdev_map_pirq', 'Maps an interrupt source (GSI or MSI) to a PIRQ of a domain.', [
     f('domid', 'domid_t', 'The domain receiving the PIRQ (DOMID_SELF allowed).', { dir: 'in' }),
-    f('type', 'int', 'MAP_PIRQ_TYPE_* kind of source.', { dir: 'in' }),
+    f('type', 'int', 'MAP_PIRQ_TYPE_* kind of source.', { dir: 'in', values: 'MAP_PIRQ_TYPE' }),
     f('index', 'int', 'GSI number, or IRQ for MSI (-1: allocate one); ignored for MULTI_MSI.', { dir: 'inout' }),
     f('pirq', 'int', 'The PIRQ wanted (negative: any free one); receives the PIRQ mapped.', { dir: 'inout' }),
     f('bus', 'int', 'PCI bus of the MSI device; bits 16 and up hold the segment for MSI_SEG and MULTI_MSI.', { dir: 'in' }),
@@ -121,7 +121,7 @@ const types = [
     ]), 'The physical function of a virtual function.', { dir: 'in' }),
   ], { aliases: ['physdev_manage_pci_ext_t'] }),
   b.struct('physdev_op', 'The argument of the legacy physdev_op_compat: a command and its struct.', [
-    f('cmd', 'uint32_t', 'PHYSDEVOP_* command; any command is forwarded, though the union only has room for the oldest ones.', { dir: 'in' }),
+    f('cmd', 'uint32_t', 'PHYSDEVOP_* command; any command is forwarded, though the union only has room for the oldest ones.', { dir: 'in', values: 'PHYSDEVOP' }),
     f('u', inlineUnion([
       f('irq_status_query', 'physdev_irq_status_query_t', 'PHYSDEVOP_irq_status_query.'),
       f('set_iopl', 'physdev_set_iopl_t', 'PHYSDEVOP_set_iopl.'),
@@ -144,12 +144,12 @@ const types = [
     f('segment', 'uint16_t', 'PCI segment the region serves.', { dir: 'in' }),
     f('start_bus', 'uint8_t', 'First bus of the region.', { dir: 'in' }),
     f('end_bus', 'uint8_t', 'Last bus of the region.', { dir: 'in' }),
-    f('flags', 'uint32_t', 'XEN_PCI_MMCFG_* flags.', { dir: 'in' }),
+    f('flags', 'uint32_t', 'XEN_PCI_MMCFG_* flags.', { dir: 'in', values: 'XEN_PCI_MMCFG' }),
   ], { aliases: ['physdev_pci_mmcfg_reserved_t'] }),
   b.struct('physdev_pci_device_add', 'Announces a PCI device to Xen, with optional details after the fixed part.', [
     f('seg', 'uint16_t', 'PCI segment.', { dir: 'in' }),
     ...pciAddr('in'),
-    f('flags', 'uint32_t', 'XEN_PCI_DEV_* flags.', { dir: 'in' }),
+    f('flags', 'uint32_t', 'XEN_PCI_DEV_* flags.', { dir: 'in', values: 'XEN_PCI_DEV' }),
     f('physfn', inlineStruct([
       f('bus', 'uint8_t', 'Bus of the physical function.'),
       f('devfn', 'uint8_t', 'Device and function of the physical function.'),
@@ -165,8 +165,8 @@ const types = [
     ...pciAddr('in'),
   ], { aliases: ['physdev_pci_device_t'] }),
   b.struct('physdev_dbgp_op', 'Coordinates a reset of the EHCI controller Xen uses as a USB debug port.', [
-    f('op', 'uint8_t', 'PHYSDEVOP_DBGP_RESET_* action.', { dir: 'in' }),
-    f('bus', 'uint8_t', 'PHYSDEVOP_DBGP_BUS_* addressing kind.', { dir: 'in' }),
+    f('op', 'uint8_t', 'PHYSDEVOP_DBGP_RESET_* action.', { dir: 'in', values: 'PHYSDEVOP_DBGP_RESET' }),
+    f('bus', 'uint8_t', 'PHYSDEVOP_DBGP_BUS_* addressing kind.', { dir: 'in', values: 'PHYSDEVOP_DBGP_BUS' }),
     f('u', inlineUnion([f('pci', 'physdev_pci_device_t', 'The controller, for PHYSDEVOP_DBGP_BUS_PCI.')]), 'The controller’s address.', {
       dir: 'in',
     }),
@@ -483,7 +483,7 @@ const hypercalls = [
       arm32: 'arm',
     },
     args: [
-      arg('cmd', 'int', 'PHYSDEVOP_* command.'),
+      arg('cmd', 'int', 'PHYSDEVOP_* command.', { values: 'PHYSDEVOP' }),
       arg('arg', 'ptr(void)', 'The command’s struct (NULL for commands without one).', { dir: 'inout' }),
     ],
     subops: { selector: 'cmd', group: 'PHYSDEVOP', argument: 'arg', ops },

@@ -33,7 +33,7 @@ const types = [
     ref: { handler: 'xen/include/xen/time.h' },
   }),
   b.struct('sched_shutdown', 'Argument of SCHEDOP_shutdown and SCHEDOP_shutdown_code.', [
-    f('reason', 'unsigned int', 'SHUTDOWN_* reason; Xen keeps only the low 8 bits and does not check the value.', { dir: 'in' }),
+    f('reason', 'unsigned int', 'SHUTDOWN_* reason; Xen keeps only the low 8 bits and does not check the value.', { dir: 'in', values: 'SHUTDOWN' }),
   ], { aliases: ['sched_shutdown_t'] }),
   b.struct('sched_poll', 'Argument of SCHEDOP_poll: the ports to wait on and a deadline.', [
     f('ports', 'handle(evtchn_port_t)', 'Array of local ports to wait on.', { dir: 'in', count: 'nr_ports' }),
@@ -42,7 +42,7 @@ const types = [
   ], { aliases: ['sched_poll_t'] }),
   b.struct('sched_remote_shutdown', 'Argument of SCHEDOP_remote_shutdown: another domain and the reason to shut it down with.', [
     f('domain_id', 'domid_t', 'The domain to shut down, by its numeric id (DOMID_SELF is not accepted).', { dir: 'in' }),
-    f('reason', 'unsigned int', 'SHUTDOWN_* reason, kept to 8 bits.', { dir: 'in' }),
+    f('reason', 'unsigned int', 'SHUTDOWN_* reason, kept to 8 bits.', { dir: 'in', values: 'SHUTDOWN' }),
   ], { aliases: ['sched_remote_shutdown_t'] }),
   b.struct('sched_watchdog', 'Argument of SCHEDOP_watchdog: creates, re-arms or destroys a domain watchdog timer.', [
     f('id', 'uint32_t', '0 to allocate a new timer; otherwise the id of an existing timer (1 or 2).', { dir: 'in' }),
@@ -149,7 +149,7 @@ const hypercalls = [
       abis: { 'x86_64-pv': 'native', 'x86_32-pv': 'native' },
       args: [
         arg('cmd', 'int', 'SCHEDOP_yield (0), SCHEDOP_block (1) or SCHEDOP_shutdown (2).'),
-        arg('arg', 'unsigned long', 'For SCHEDOP_shutdown: the SHUTDOWN_* reason (low 8 bits kept); ignored otherwise.'),
+        arg('arg', 'unsigned long', 'For SCHEDOP_shutdown: the SHUTDOWN_* reason (low 8 bits kept); ignored otherwise.', { values: 'SHUTDOWN' }),
       ],
       deprecated: { since: '0x00030101', replacedBy: 'sched_op', doc: 'Superseded by sched_op; only the first three commands exist.' },
       errors: [
@@ -186,7 +186,7 @@ const hypercalls = [
       arm32: 'native',
     },
     args: [
-      arg('cmd', 'int', 'SCHEDOP_* command.'),
+      arg('cmd', 'int', 'SCHEDOP_* command.', { values: 'SCHEDOP' }),
       arg('arg', 'ptr(void)', 'The command’s struct, or NULL for yield and block.', { dir: 'in' }),
     ],
     returns: { type: 'long', doc: '0 on success (SCHEDOP_watchdog with id 0: the new timer id), or a negative errno.' },

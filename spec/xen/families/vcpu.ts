@@ -37,7 +37,7 @@ const constants = [
 
 const types = [
   b.struct('vcpu_runstate_info', 'Time accounting of a vCPU: its current state and the time spent in each state.', [
-    f('state', 'int', 'Current RUNSTATE_* state.', { dir: 'out' }),
+    f('state', 'int', 'Current RUNSTATE_* state.', { dir: 'out', values: 'RUNSTATE' }),
     f('state_entry_time', 'uint64_t', 'System time (ns) at which the current state was entered; bit 63 is XEN_RUNSTATE_UPDATE.', { dir: 'out' }),
     f('time', 'uint64_t[4]', 'Nanoseconds spent in each RUNSTATE_*, indexed by state; their sum follows system time.', { dir: 'out' }),
   ], { aliases: ['vcpu_runstate_info_t'] }),
@@ -53,7 +53,7 @@ const types = [
   ], { aliases: ['vcpu_set_periodic_timer_t'] }),
   b.struct('vcpu_set_singleshot_timer', 'Argument of VCPUOP_set_singleshot_timer.', [
     f('timeout_abs_ns', 'uint64_t', 'Absolute system time (ns) at which the timer fires.', { dir: 'in' }),
-    f('flags', 'uint32_t', 'VCPU_SSHOTTMR_* flags.', { dir: 'in' }),
+    f('flags', 'uint32_t', 'VCPU_SSHOTTMR_* flags.', { dir: 'in', values: 'VCPU_SSHOTTMR' }),
   ], { aliases: ['vcpu_set_singleshot_timer_t'] }),
   b.struct('vcpu_register_vcpu_info', 'Argument of VCPUOP_register_vcpu_info: the page and offset of a vCPU’s new vcpu_info.', [
     f('mfn', 'uint64_t', 'Guest frame holding the vcpu_info (a GFN for translated guests, the machine frame for PV).', { dir: 'in' }),
@@ -232,7 +232,7 @@ const hypercalls = [
         arm32: 'native',
       },
       args: [
-        arg('cmd', 'int', 'VCPUOP_* command.'),
+        arg('cmd', 'int', 'VCPUOP_* command.', { values: 'VCPUOP' }),
         arg('vcpuid', 'unsigned int', 'The vCPU of the calling domain to act on.'),
         arg('arg', 'ptr(void)', 'The command’s struct, or NULL.', { dir: 'inout' }),
       ],

@@ -38,7 +38,7 @@ const types = [
   ], { aliases: ['xen_platform_parameters_t'] }),
   b.struct('xen_feature_info', 'Argument of XENVER_get_features: one 32-bit word of XENFEAT_* bits.', [
     f('submap_idx', 'unsigned int', 'Index of the 32-bit word to return (only 0 exists).', { dir: 'in' }),
-    f('submap', 'uint32_t', 'The XENFEAT_* bits of that word for the calling domain.', { dir: 'out' }),
+    f('submap', 'uint32_t', 'The XENFEAT_* bits of that word for the calling domain.', { dir: 'out', values: 'XENFEAT' }),
   ], { aliases: ['xen_feature_info_t'] }),
   b.typedef('xen_commandline_t', 'char[1024]', 'Buffer for Xen’s boot command line.'),
   b.struct('xen_build_id', 'Argument of XENVER_build_id: a caller-sized buffer for the build id (a flexible array member).', [
@@ -141,7 +141,7 @@ const hypercalls = [
       arm32: 'native',
     },
     args: [
-      arg('cmd', 'int', 'XENVER_* command.'),
+      arg('cmd', 'int', 'XENVER_* command.', { values: 'XENVER' }),
       arg('arg', 'ptr(void)', 'The command’s buffer or struct, or NULL.', { dir: 'inout' }),
     ],
     returns: {

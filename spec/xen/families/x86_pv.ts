@@ -57,7 +57,7 @@ const types = [
     f('val', 'uint64_t', 'The new entry (page-table requests) or the guest frame number to record (MMU_MACHPHYS_UPDATE).', { dir: 'in' }),
   ], { aliases: ['mmu_update_t'] }),
   b.struct('mmuext_op', 'One command of mmuext_op: a command number and two argument unions whose member depends on it.', [
-    f('cmd', 'unsigned int', 'MMUEXT_* command.', { dir: 'in' }),
+    f('cmd', 'unsigned int', 'MMUEXT_* command.', { dir: 'in', values: 'MMUEXT' }),
     f('arg1', inlineUnion([
       f('mfn', 'xen_pfn_t', 'Frame to pin, unpin, install as a base pointer, clear, or copy into.'),
       f('linear_addr', 'unsigned long', 'Virtual address for INVLPG_LOCAL, INVLPG_MULTI, INVLPG_ALL, or the LDT base for SET_LDT.'),
@@ -458,7 +458,7 @@ const hypercalls = [
     args: [
       arg('va', 'unsigned long', 'Virtual address whose mapping changes.'),
       arg('val64', 'uint64_t', 'The new L1 entry.'),
-      arg('flags', 'unsigned long', 'UVMF_* flush type and scope, or a flush type ORed with the address of a vCPU bitmap.'),
+      arg('flags', 'unsigned long', 'UVMF_* flush type and scope, or a flush type ORed with the address of a vCPU bitmap.', { values: 'UVMF' }),
     ],
     argsByAbi: {
       'x86_32-pv': [
@@ -506,7 +506,7 @@ const hypercalls = [
   b.hypercall('set_segment_base', 25, 'Sets the %fs base, a %gs base, or the user %gs selector of a 64-bit PV vCPU.', {
     abis: PV('native'),
     args: [
-      arg('which', 'unsigned int', 'SEGBASE_* selection.'),
+      arg('which', 'unsigned int', 'SEGBASE_* selection.', { values: 'SEGBASE' }),
       arg('base', 'unsigned long', 'The new base, or the selector in bits 15:0 for SEGBASE_GS_USER_SEL.'),
     ],
     errors: [
