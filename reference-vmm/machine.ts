@@ -1,0 +1,215 @@
+/**
+ * The reference machine: host frames, domains with their ABI, memory, vCPUs, shared_info
+ * and event channels, a virtual clock the host advances, per-domain console buffers, and
+ * snapshots that restore in time proportional to the machine's size (a few typed-array
+ * copies) while page contents are shared copy-on-write.
+ */
+import { constantValue, findAbi, findArch, type Abi, type Arch, type Spec } from '../spec/index.js';
+import { type Gfn, type Mfn, gfn } from './addr.js';
+import { type Errnos, errnos } from './errno.js';
+import { PortTable, PortState, type PortTableSnapshot } from './evtchn/state.js';
+import { FrameTable, type FramesSnapshot } from './memory/frames.js';
+import { GuestMemory } from './memory/guest.js';
+import { SharedInfo, sharedInfoLayout } from './shared-info.js';
+
+/** How a domain is created. */
+export interface DomainConfig {
+  id: number;
+  /** ABI name from the spec, e.g. x86_64-pv. */
+  abi: string;
+  /** Pages of guest memory, populated at gfn 0 upwards. */
+  memoryPages: number;
+  vcpus?: number;
+  /** A control domain (dom0-like): passes XSM_PRIV and XSM_TARGET checks on other domains. */
+  privileged?: boolean;
+  /** Highest event-channel port (the toolstack's max_event_channels - 1; Xen's default for guests is 1023). */
+  maxEvtchnPort?: number;
+}
+
+/** How a machine is created. */
+export interface MachineConfig {
+  /** Host frames (default: what the domains need plus 1024). */
+  hostFrames?: number;
+  domains: DomainConfig[];
+}
+
+/** A vCPU's guest-visible scheduling state. */
+export interface Vcpu {
+  id: number;
+  online: boolean;
+  /** VIRQ number → bound port (0: none), per vCPU as in Xen. */
+  virqToPort: Int32Array;
+}
+
+/** A domain of the machine. */
+export interface Domain {
+  readonly id: number;
+  readonly abi: Abi;
+  readonly arch: Arch;
+  readonly privileged: boolean;
+  readonly memory: GuestMemory;
+  readonly vcpus: Vcpu[];
+  readonly ports: PortTable;
+  readonly sharedInfo: SharedInfo;
+  readonly sharedInfoFrame: Mfn;
+  console: number[];
+  shutdownCode: number | undefined;
+}
+
+/** A problem with a machine or domain configuration. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+interface DomainSnapshot {
+  p2m: Int32Array;
+  ports: PortTableSnapshot;
+  vcpus: { online: boolean; virqToPort: Int32Array }[];
+  consoleLength: number;
+  console: number[];
+  shutdownCode: number | undefined;
+}
+
+/** A saved machine. */
+export interface MachineSnapshot {
+  readonly frames: FramesSnapshot;
+  readonly domains: ReadonlyMap<number, DomainSnapshot>;
+  readonly now: bigint;
+}
+
+/** The reference machine for one spec. */
+export class Machine {
+  readonly frames: FrameTable;
+  readonly domains = new Map<number, Domain>();
+  readonly errno: Errnos;
+  /** Virtual system time in nanoseconds; only the host advances it. */
+  now = 0n;
+  /** DOMID_SELF from the spec. */
+  readonly domidSelf: number;
+  /** NR_VIRQS from the spec. */
+  readonly nrVirqs: number;
+
+  constructor(
+    readonly spec: Spec,
+    config: MachineConfig,
+  ) {
+    this.errno = errnos(spec);
+    this.domidSelf = numberConstant(spec, 'DOMID_SELF');
+    this.nrVirqs = numberConstant(spec, 'NR_VIRQS');
+    const need = config.domains.reduce((n, d) => n + d.memoryPages + 1, 0);
+    this.frames = new FrameTable(config.hostFrames ?? need + 1024);
+    for (const d of config.domains) this.createDomain(d);
+  }
+
+  /** Adds a domain: populates its memory, allocates shared_info, reserves event port 0. */
+  createDomain(c: DomainConfig): Domain {
+    const firstReserved = numberConstant(this.spec, 'DOMID_FIRST_RESERVED');
+    if (!Number.isInteger(c.id) || c.id < 0 || c.id >= firstReserved) {
+      throw new ConfigError(`domain id ${c.id} must be an integer from 0 to ${firstReserved - 1}`);
+    }
+    if (this.domains.has(c.id)) throw new ConfigError(`domain ${c.id} exists already`);
+    const abi = findAbi(this.spec, c.abi);
+    if (!abi) throw new ConfigError(`domain ${c.id}: unknown ABI '${c.abi}' (have: ${this.spec.abis.map((a) => a.name).join(', ')})`);
+    const arch = findArch(this.spec, abi.arch) as Arch;
+    const vcpus = c.vcpus ?? 1;
+    if (!Number.isInteger(vcpus) || vcpus < 1) throw new ConfigError(`domain ${c.id}: vcpus must be a positive integer`);
+    if (!Number.isInteger(c.memoryPages) || c.memoryPages < 1) throw new ConfigError(`domain ${c.id}: memoryPages must be a positive integer`);
+    if (this.frames.free < c.memoryPages + 1) {
+      throw new ConfigError(`domain ${c.id}: ${c.memoryPages + 1} frames needed, ${this.frames.free} free (raise hostFrames)`);
+    }
+    const memory = new GuestMemory(this.frames, c.memoryPages);
+    for (let g = 0; g < c.memoryPages; g++) memory.set(gfn(g), this.frames.alloc(c.id) as Mfn);
+    const siFrame = this.frames.alloc(c.id) as Mfn;
+    const layout = sharedInfoLayout(this.spec, arch);
+    const abiPorts = numberConstant(this.spec, 'EVTCHN_2L_NR_CHANNELS', arch);
+    const ports = new PortTable(Math.min(c.maxEvtchnPort ?? 1023, abiPorts - 1), abiPorts);
+    ports.allocate(0);
+    ports.state[0] = PortState.Reserved;
+    const d: Domain = {
+      id: c.id,
+      abi,
+      arch,
+      privileged: c.privileged ?? false,
+      memory,
+      vcpus: Array.from({ length: vcpus }, (_, i) => ({ id: i, online: i === 0, virqToPort: new Int32Array(this.nrVirqs) })),
+      ports,
+      sharedInfo: new SharedInfo(this.frames, siFrame, layout),
+      sharedInfoFrame: siFrame,
+      console: [],
+      shutdownCode: undefined,
+    };
+    // Event delivery starts masked on every vCPU, as the domain builders leave it
+    // (xen/arch/x86/pv/dom0_build.c for dom0, the toolstack for other domains).
+    for (const v of d.vcpus) d.sharedInfo.setUpcallMask(v.id, true);
+    this.domains.set(c.id, d);
+    return d;
+  }
+
+  /** A domain by id, or undefined. */
+  domain(id: number): Domain | undefined {
+    return this.domains.get(id);
+  }
+
+  /** Xen's rcu_lock_domain_by_any_id: DOMID_SELF is the caller. */
+  domainByAnyId(caller: Domain, id: number): Domain | undefined {
+    return id === this.domidSelf ? caller : this.domains.get(id);
+  }
+
+  /** The default (dummy) XSM_TARGET rule: the caller itself, or a privileged caller. */
+  mayTarget(caller: Domain, target: Domain): boolean {
+    return caller === target || caller.privileged;
+  }
+
+  /** Advances the virtual clock. */
+  advance(ns: bigint): void {
+    if (ns < 0n) throw new RangeError('time only moves forward');
+    this.now += ns;
+  }
+
+  /** Saves the whole machine. */
+  snapshot(): MachineSnapshot {
+    const domains = new Map<number, DomainSnapshot>();
+    for (const d of this.domains.values()) {
+      domains.set(d.id, {
+        p2m: d.memory.p2m.slice(),
+        ports: d.ports.snapshot(),
+        vcpus: d.vcpus.map((v) => ({ online: v.online, virqToPort: v.virqToPort.slice() })),
+        consoleLength: d.console.length,
+        console: d.console,
+        shutdownCode: d.shutdownCode,
+      });
+    }
+    return { frames: this.frames.snapshot(), domains, now: this.now };
+  }
+
+  /** Restores a snapshot of this machine (domains created after it are removed). */
+  restore(s: MachineSnapshot): void {
+    this.frames.restore(s.frames);
+    for (const id of [...this.domains.keys()]) if (!s.domains.has(id)) this.domains.delete(id);
+    for (const [id, ds] of s.domains) {
+      const d = this.domains.get(id);
+      if (!d) throw new Error(`snapshot names domain ${id}, which this machine never had`);
+      d.memory.p2m.set(ds.p2m);
+      d.ports.restore(ds.ports);
+      ds.vcpus.forEach((v, i) => {
+        const live = d.vcpus[i] as Vcpu;
+        live.online = v.online;
+        live.virqToPort.set(v.virqToPort);
+      });
+      d.console = ds.console.slice(0, ds.consoleLength);
+      d.shutdownCode = ds.shutdownCode;
+    }
+    this.now = s.now;
+  }
+
+  /** A guest frame's machine frame, for hosts and tests. */
+  frameOf(domid: number, g: Gfn): Mfn | undefined {
+    return this.domains.get(domid)?.memory.lookup(g);
+  }
+}
+
+function numberConstant(spec: Spec, name: string, arch?: Arch): number {
+  const v = constantValue(spec, name, arch);
+  if (typeof v !== 'number') throw new Error(`spec ${spec.name} has no numeric constant ${name}${arch ? ` on ${arch.name}` : ''}`);
+  return v;
+}
