@@ -58,7 +58,7 @@ export class SharedInfo {
     const page = this.frames.write(this.frame);
     const byte = offset + (bit >>> 3);
     const m = 1 << (bit & 7);
-    const was = (page[byte] as number & m) !== 0;
+    const was = ((page[byte] as number) & m) !== 0;
     page[byte] = (page[byte] as number) | m;
     return was;
   }
