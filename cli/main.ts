@@ -172,7 +172,7 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
         return;
       }
       if (!opts.out && !opts.check) throw new UsageError('generate needs --out DIR (write) or --check DIR (verify)');
-      const files = generate(target, opts.spec, opts.abi ?? 'all');
+      const files = generate(target, opts.spec, !opts.abi || opts.abi.includes('all') ? 'all' : opts.abi);
       if (opts.out) {
         for (const p of writeFiles(resolve(opts.out), files)) io.out(`wrote ${p}\n`);
       }

@@ -115,6 +115,7 @@ export interface HypercallOpts {
   deprecated?: Deprecation;
   interface?: { min?: number; max?: number; doc: string };
   numberConstant?: { header?: string; arches?: string[]; public?: boolean };
+  noReturn?: boolean;
   subops?: { selector: string; mask?: number; group: string; argument?: string; groupDoc?: string; ops: Operation[] };
   errors?: ErrorDecl[];
   produces?: ResourceUse[];
@@ -258,6 +259,7 @@ export function familyBuilder(family: string, header: string) {
       if (o.deprecated) h.deprecated = o.deprecated;
       if (o.interface) h.interface = o.interface;
       if (o.numberConstant) h.numberConstant = o.numberConstant;
+      if (o.noReturn) h.noReturn = true;
       if (o.subops) {
         const s: SubopTable = { selector: o.subops.selector, group: o.subops.group, ops: o.subops.ops };
         if (o.subops.mask !== undefined) s.mask = o.subops.mask;

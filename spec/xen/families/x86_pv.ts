@@ -499,6 +499,7 @@ const hypercalls = [
   }),
   b.hypercall('iret', 23, 'Returns from the guest kernel to the context in the frame on the guest stack (struct iret_context on 64-bit; eax, eip, cs, eflags[, esp, ss] on 32-bit). Must be jumped to, not called; on success it does not return to the caller. A frame that cannot be read, or a return to user mode without user page tables, crashes the domain.', {
     abis: PV('compat'),
+    noReturn: true,
     args: [],
     returns: { type: 'long', doc: 'None on success: execution resumes at the frame’s return address with rax (eax) taken from the frame.' },
     ref: { header: H64, handler: 'xen/arch/x86/pv/iret.c:do_iret' },
