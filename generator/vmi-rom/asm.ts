@@ -22,7 +22,7 @@ export type Operand =
   | { kind: 'label'; name: string };
 
 /** Operand patterns of the encoding table. */
-type Pattern = 'r32' | 'r16' | 'r8' | 'al' | 'eax' | 'rm32' | 'rm16' | 'm' | 'imm8' | 'imm8s' | 'imm32' | 'cr' | 'dr' | 'rel';
+type Pattern = 'r32' | 'r16' | 'r8' | 'al' | 'eax' | 'rm32' | 'rm16' | 'rm8' | 'm' | 'imm8' | 'imm8s' | 'imm32' | 'cr' | 'dr' | 'rel';
 
 /** How an instruction form is encoded. */
 interface Encoding {
@@ -64,12 +64,18 @@ export const ENCODINGS: Encoding[] = [
   { mn: 'mov', ops: ['r32', 'cr'], opcode: [0x0f, 0x22], modrm: { reg: 1, rm: 0 } },
   { mn: 'mov', ops: ['dr', 'r32'], opcode: [0x0f, 0x21], modrm: { reg: 0, rm: 1 } },
   { mn: 'mov', ops: ['r32', 'dr'], opcode: [0x0f, 0x23], modrm: { reg: 1, rm: 0 } },
-  { mn: 'movzbl', ops: ['m', 'r32'], opcode: [0x0f, 0xb6], modrm: { reg: 1, rm: 0 } },
+  { mn: 'movzbl', ops: ['rm8', 'r32'], opcode: [0x0f, 0xb6], modrm: { reg: 1, rm: 0 } },
   { mn: 'lea', ops: ['m', 'r32'], opcode: [0x8d], modrm: { reg: 1, rm: 0 } },
   { mn: 'push', ops: ['r32'], opcode: [0x50], plusr: 0 },
   { mn: 'pop', ops: ['r32'], opcode: [0x58], plusr: 0 },
   ...alu('add', 0x01, 0), ...alu('or', 0x09, 1), ...alu('and', 0x21, 4), ...alu('sub', 0x29, 5),
-  ...alu('xor', 0x31, 6), ...alu('cmp', 0x39, 7),
+  ...alu('xor', 0x31, 6), ...alu('cmp', 0x39, 7), ...alu('adc', 0x11, 2), ...alu('sbb', 0x19, 3),
+  // Unsigned multiply and divide: edx:eax = eax × rm32; eax, edx = edx:eax ÷ rm32 (quotient, remainder).
+  { mn: 'mul', ops: ['rm32'], opcode: [0xf7], modrm: { digit: 4, rm: 0 } },
+  { mn: 'div', ops: ['rm32'], opcode: [0xf7], modrm: { digit: 6, rm: 0 } },
+  // Shifts by an immediate count (GNU as prefers D1 for a count of 1: write 2 or more here).
+  { mn: 'shr', ops: ['imm8', 'rm32'], opcode: [0xc1], modrm: { digit: 5, rm: 1 }, imm: { op: 0, size: 1 } },
+  { mn: 'shrd', ops: ['imm8', 'r32', 'rm32'], opcode: [0x0f, 0xac], modrm: { reg: 1, rm: 2 }, imm: { op: 0, size: 1 } },
   { mn: 'test', ops: ['r32', 'rm32'], opcode: [0x85], modrm: { reg: 0, rm: 1 } },
   { mn: 'test', ops: ['imm32', 'eax'], opcode: [0xa9], imm: { op: 0, size: 4 } },
   { mn: 'test', ops: ['imm32', 'rm32'], opcode: [0xf7], modrm: { digit: 0, rm: 1 }, imm: { op: 0, size: 4 } },
@@ -177,6 +183,8 @@ function matches(p: Pattern, o: Operand, value: (o: Operand) => number | undefin
       return o.kind === 'r32' || o.kind === 'mem';
     case 'rm16':
       return o.kind === 'r16' || o.kind === 'mem';
+    case 'rm8':
+      return o.kind === 'r8' || o.kind === 'mem';
     case 'm':
       return o.kind === 'mem';
     case 'imm8':

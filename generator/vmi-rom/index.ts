@@ -3,5 +3,5 @@
  * on bare hardware what they mean.
  */
 export { buildVmiRom, DEFAULT_OPTIONS, RomError, type Rom, type RomOptions, type RelocEntry } from './rom.js';
-export { NATIVE, type NativeImpl } from './native.js';
+export { NATIVE, NATIVE_HELPERS, type NativeImpl } from './native.js';
 export { assemble, AsmError, ENCODINGS, type Assembled } from './asm.js';

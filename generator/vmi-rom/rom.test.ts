@@ -9,7 +9,7 @@ import { elfSection } from '../../spec/probe/elf.js';
 import { constantValue } from '../../spec/query.js';
 import { vmiSpec } from '../../spec/vmi/index.js';
 import { AsmError, assemble } from './asm.js';
-import { NATIVE } from './native.js';
+import { NATIVE, NATIVE_HELPERS } from './native.js';
 import { buildVmiRom, RomError } from './rom.js';
 import { main } from '../../cli/main.js';
 
@@ -113,6 +113,18 @@ describe('vmi-rom image', () => {
     expect(target).toBe(rom.labels.get('vmi_get_reloc_body'));
   });
 
+  it('vmi-rom: no call of the spec resolves as NONE: the time calls too have native code', () => {
+    expect(rom.relocations.filter((r) => r.kind === 'none').map((r) => r.name)).toEqual([]);
+    for (const name of ['GetCycleFrequency', 'SetAlarm', 'CancelAlarm', 'GetWallclockTime']) {
+      expect({ name, kind: rom.relocations.find((r) => r.name === name)?.kind }).toEqual({ name, kind: 'call' });
+    }
+  });
+
+  it('vmi-rom: an implementation symbol that shadows a spec constant is an error', () => {
+    const bad = { ...NATIVE, RDTSC: { ...NATIVE['RDTSC'], reloc: 'call' as const, doc: 'x', symbols: { VMI_FLUSH_GLOBAL: 1 } } };
+    expect(() => buildVmiRom(vmiSpec, undefined, bad)).toThrow(/RDTSC: symbol VMI_FLUSH_GLOBAL shadows a spec constant/);
+  });
+
   it('vmi-rom: every call of the spec has a native implementation, and a missing one is an error', () => {
     expect(Object.keys(NATIVE).sort()).toEqual(vmiSpec.hypercalls.map((h) => h.name).sort());
     const partial = { ...NATIVE };
@@ -132,20 +144,26 @@ describe('vmi-rom assembler', () => {
 
   const gas = spawnSync('as', ['--version'], { stdio: 'ignore' }).status === 0;
   it.skipIf(!gas && !process.env['CI'])(`encodes every non-branch line of the implementations as GNU as --32 does${gas ? '' : ' (skipped: GNU as missing, install binutils)'}`, () => {
+    const impls = [...Object.values(NATIVE), NATIVE_HELPERS];
+    const local: Record<string, number> = Object.assign({}, ...impls.map((i) => i.symbols ?? {}));
     const resolve = (n: string) => {
       const v = constantValue(vmiSpec, n);
-      return v === undefined ? undefined : Number(v);
+      return v === undefined ? local[n] : Number(v);
     };
     const lines = [
       ...new Set(
-        Object.values(NATIVE)
+        impls
           .flatMap((i) => i.asm ?? [])
           .map((l) => l.replace(/^\w+:\s*/, '').trim())
           .filter((l) => l && !/^(j\w+|call)\s/.test(l)),
       ),
     ];
     // Symbols become numbers for gas; our assembler resolves them itself.
-    const numeric = lines.map((l) => l.replace(/\$(~?)([A-Z_][A-Z0-9_]*)/g, (_, neg: string, s: string) => `$${neg}${resolve(s) ?? s}`));
+    const numeric = lines.map((l) =>
+      l
+        .replace(/\$(~?)([A-Z_][A-Z0-9_]*)/g, (_, neg: string, s: string) => `$${neg}${resolve(s) ?? s}`)
+        .replace(/\b([A-Z_][A-Z0-9_]*)\(/g, (_, s: string) => `${resolve(s) ?? s}(`),
+    );
     const dir = mkdtempSync(join(tmpdir(), 'hyperabi-asm-'));
     try {
       writeFileSync(join(dir, 'a.s'), `.text\n${numeric.join('\n')}\n`);

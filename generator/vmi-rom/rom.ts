@@ -13,7 +13,7 @@ import type { Discovery, DiscoveryRule, Spec } from '../../spec/model.js';
 import { constantValue, toBigInt } from '../../spec/query.js';
 import { vmiSpec } from '../../spec/vmi/index.js';
 import { assemble } from './asm.js';
-import { NATIVE, type NativeImpl } from './native.js';
+import { NATIVE, NATIVE_HELPERS, type NativeImpl } from './native.js';
 
 /** Identity of the generated ROM (our choices, not ABI facts). */
 export interface RomOptions {
@@ -88,6 +88,7 @@ const alignUp = (n: number, a: number) => Math.ceil(n / a) * a;
 
 /** Builds the ROM image. */
 export function buildVmiRom(spec: Spec = vmiSpec, options: RomOptions = DEFAULT_OPTIONS, impls: Record<string, NativeImpl> = NATIVE): Rom {
+  const helpers = NATIVE_HELPERS;
   const disc = spec.discovery?.find((d) => d.name === 'vmi-rom');
   if (!disc) throw new RomError(`spec ${spec.name} has no vmi-rom discovery section`);
   const engine = new LayoutEngine(spec, 'x86_32');
@@ -132,6 +133,14 @@ export function buildVmiRom(spec: Spec = vmiSpec, options: RomOptions = DEFAULT_
     RELOC_SIZE: reloc.size,
     MAX_CALL: maxCall,
   };
+  // The implementations' own arithmetic constants: one value per name, and never a spec constant's name.
+  for (const [owner, impl] of [...Object.entries(impls), ['helpers', helpers] as const]) {
+    for (const [name, value] of Object.entries(impl.symbols ?? {})) {
+      if (constantValue(spec, name) !== undefined) throw new RomError(`${owner}: symbol ${name} shadows a spec constant`);
+      if (symbols[name] !== undefined && symbols[name] !== value) throw new RomError(`${owner}: symbol ${name} defined twice with different values`);
+      symbols[name] = value;
+    }
+  }
   const resolve = (n: string) => symbols[n] ?? (constantValue(spec, n) === undefined ? undefined : num(spec, n));
   const lines = [
     'vmi_get_reloc_body:',
@@ -157,6 +166,7 @@ export function buildVmiRom(spec: Spec = vmiSpec, options: RomOptions = DEFAULT_
     const impl = impls[h.name] as NativeImpl;
     if (impl.reloc === 'call' || impl.reloc === 'jump') lines.push(`vmi_${h.name}:`, ...(impl.asm ?? []));
   }
+  lines.push(...(helpers.asm ?? []));
   const code = assemble(lines, offCode, resolve);
 
   const relocType = { none: 'VMI_RELOCATION_NONE', call: 'VMI_RELOCATION_CALL_REL', jump: 'VMI_RELOCATION_JUMP_REL', nop: 'VMI_RELOCATION_NOP' } as const;
