@@ -52,8 +52,13 @@ export interface Domain {
   readonly ports: PortTable;
   readonly sharedInfo: SharedInfo;
   readonly sharedInfoFrame: Mfn;
+  /** The guest frame where the domain sees its shared_info page. */
+  readonly sharedInfoGfn: Gfn;
   console: number[];
+  /** The latched shutdown code (SCHEDOP_shutdown_code, or the first SCHEDOP_shutdown). */
   shutdownCode: number | undefined;
+  /** Whether the domain has shut down. */
+  shutDown: boolean;
 }
 
 /** A problem with a machine or domain configuration. */
@@ -68,6 +73,7 @@ interface DomainSnapshot {
   consoleLength: number;
   console: number[];
   shutdownCode: number | undefined;
+  shutDown: boolean;
 }
 
 /** A saved machine. */
@@ -117,9 +123,12 @@ export class Machine {
     if (this.frames.free < c.memoryPages + 1) {
       throw new ConfigError(`domain ${c.id}: ${c.memoryPages + 1} frames needed, ${this.frames.free} free (raise hostFrames)`);
     }
-    const memory = new GuestMemory(this.frames, c.memoryPages);
+    // RAM at gfn 0..memoryPages-1, then the shared_info frame at gfn memoryPages, where
+    // the guest reaches it (as after XENMEM_add_to_physmap(XENMAPSPACE_shared_info)).
+    const memory = new GuestMemory(this.frames, c.memoryPages + 1);
     for (let g = 0; g < c.memoryPages; g++) memory.set(gfn(g), this.frames.alloc(c.id) as Mfn);
     const siFrame = this.frames.alloc(c.id) as Mfn;
+    memory.set(gfn(c.memoryPages), siFrame);
     const layout = sharedInfoLayout(this.spec, arch);
     const abiPorts = numberConstant(this.spec, 'EVTCHN_2L_NR_CHANNELS', arch);
     const ports = new PortTable(Math.min(c.maxEvtchnPort ?? 1023, abiPorts - 1), abiPorts);
@@ -135,8 +144,10 @@ export class Machine {
       ports,
       sharedInfo: new SharedInfo(this.frames, siFrame, layout),
       sharedInfoFrame: siFrame,
+      sharedInfoGfn: gfn(c.memoryPages),
       console: [],
       shutdownCode: undefined,
+      shutDown: false,
     };
     // Event delivery starts masked on every vCPU, as the domain builders leave it
     // (xen/arch/x86/pv/dom0_build.c for dom0, the toolstack for other domains).
@@ -177,6 +188,7 @@ export class Machine {
         consoleLength: d.console.length,
         console: d.console,
         shutdownCode: d.shutdownCode,
+        shutDown: d.shutDown,
       });
     }
     return { frames: this.frames.snapshot(), domains, now: this.now };
@@ -198,6 +210,7 @@ export class Machine {
       });
       d.console = ds.console.slice(0, ds.consoleLength);
       d.shutdownCode = ds.shutdownCode;
+      d.shutDown = ds.shutDown;
     }
     this.now = s.now;
   }

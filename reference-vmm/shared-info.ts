@@ -18,7 +18,8 @@ export interface SharedInfoLayout {
   /** vCPUs whose vcpu_info sits in shared_info (XEN_LEGACY_MAX_VCPUS). */
   legacyVcpus: number;
   upcallPending: number;
-  upcallMask: number;
+  /** Absent on Arm, whose vcpu_info has no upcall mask (pad0 instead). */
+  upcallMask: number | undefined;
   pendingSel: number;
 }
 
@@ -41,7 +42,7 @@ export function sharedInfoLayout(spec: Spec, arch: Arch): SharedInfoLayout {
     vcpuInfoSize: vi.size,
     legacyVcpus: vcpuArray.size / vi.size,
     upcallPending: field(vi, 'evtchn_upcall_pending').offset,
-    upcallMask: field(vi, 'evtchn_upcall_mask').offset,
+    upcallMask: vi.fields['evtchn_upcall_mask']?.offset,
     pendingSel: field(vi, 'evtchn_pending_sel').offset,
   };
 }
@@ -129,6 +130,7 @@ export class SharedInfo {
   /** Sets or clears the vCPU's evtchn_upcall_mask byte. */
   setUpcallMask(vcpu: number, masked: boolean): void {
     const vi = this.vcpuInfoOffset(vcpu);
-    if (vi !== undefined) this.frames.write(this.frame)[vi + this.layout.upcallMask] = masked ? 1 : 0;
+    const at = this.layout.upcallMask;
+    if (vi !== undefined && at !== undefined) this.frames.write(this.frame)[vi + at] = masked ? 1 : 0;
   }
 }

@@ -40,7 +40,7 @@ export interface EvtchnStatus {
   port: number;
   status: number;
   vcpu: number;
-  u: { unbound: { dom: number }; interdomain: { dom: number; port: number }; pirq: number; virq: number };
+  u: { unbound?: { dom: number }; interdomain?: { dom: number; port: number }; pirq?: number; virq?: number };
 }
 export interface EvtchnReset {
   dom: number;
@@ -227,11 +227,13 @@ export class EventChannels {
     const st = d.ports.state[port] as PortState;
     a.status = this.status[st] as number;
     a.vcpu = d.ports.notifyVcpu[port] as number;
-    a.u = { unbound: { dom: 0 }, interdomain: { dom: 0, port: 0 }, pirq: 0, virq: 0 };
-    if (st === PortState.Unbound) a.u.unbound.dom = d.ports.remoteDom[port] as number;
-    else if (st === PortState.Interdomain) a.u.interdomain = { dom: d.ports.remoteDom[port] as number, port: d.ports.remotePort[port] as number };
-    else if (st === PortState.Pirq) a.u.pirq = d.ports.virq[port] as number;
-    else if (st === PortState.Virq) a.u.virq = d.ports.virq[port] as number;
+    // Only the member of the state is written; the other bytes of the union keep what the
+    // guest passed, as Xen copies the whole struct back.
+    if (st === PortState.Unbound) a.u = { unbound: { dom: d.ports.remoteDom[port] as number } };
+    else if (st === PortState.Interdomain) a.u = { interdomain: { dom: d.ports.remoteDom[port] as number, port: d.ports.remotePort[port] as number } };
+    else if (st === PortState.Pirq) a.u = { pirq: d.ports.virq[port] as number };
+    else if (st === PortState.Virq) a.u = { virq: d.ports.virq[port] as number };
+    else a.u = {};
     return 0;
   }
 

@@ -1,10 +1,11 @@
 /**
- * Host memory: machine frames of 4 KiB with Xen's frame-table metadata (owner, page type,
- * type count, reference count), and copy-on-write page contents so a snapshot costs nothing
- * and a restore costs what changed since.
+ * Host memory: machine frames of 4 KiB in one contiguous buffer, with Xen's frame-table
+ * metadata (owner, page type, type count, reference count, pinned), and snapshots whose
+ * restore costs what changed since: the first write to a page after a snapshot saves the
+ * page (an undo log), and a restore copies back only the saved pages.
  *
- * Metadata lives in typed arrays (copied whole at a snapshot: a few KiB); page contents are
- * shared between the live machine and its snapshots until written.
+ * Every write to page contents must go through `write()` or `touch()`; the generated codecs
+ * reach guest memory through `GuestMemory.locate`, which touches the pages it hands out.
  */
 import { type Mfn, mfn, PAGE_SIZE } from '../addr.js';
 
@@ -22,46 +23,54 @@ export enum PageType {
 /** No owner: a free frame. */
 export const NO_OWNER = -1;
 
-/** A saved frame table: metadata copies and the page objects that were live. */
+/** Pages after the last frame used to assemble guest ranges that straddle non-adjacent frames. */
+export const BOUNCE_PAGES = 4;
+
+/** A saved frame table. Only the latest snapshot of a table can be restored. */
 export interface FramesSnapshot {
   readonly owner: Int32Array;
   readonly type: Uint8Array;
   readonly typeCount: Int32Array;
   readonly refCount: Int32Array;
   readonly pinned: Uint8Array;
-  readonly pages: (Uint8Array | undefined)[];
   readonly freeList: number[];
+  /** Pages written since the snapshot, by frame, with their contents at the snapshot. */
+  readonly undo: Map<number, Uint8Array>;
 }
 
 /** The machine's frames. */
 export class FrameTable {
   readonly count: number;
+  /** Every frame's bytes (frame f at f * PAGE_SIZE), then BOUNCE_PAGES of scratch. */
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
   owner: Int32Array;
   type: Uint8Array;
   typeCount: Int32Array;
   refCount: Int32Array;
   pinned: Uint8Array;
-  /** Page contents, allocated on first write; `shared[i]` marks a page a snapshot also holds. */
-  private pages: (Uint8Array | undefined)[];
-  private shared: Uint8Array;
   private freeList: number[];
+  private current: FramesSnapshot | undefined;
+  /** 1 where the current snapshot's undo log already holds the page. */
+  private saved: Uint8Array;
 
   constructor(count: number) {
     if (!Number.isInteger(count) || count <= 0) throw new RangeError(`frame count must be a positive integer, got ${count}`);
     this.count = count;
+    this.bytes = new Uint8Array((count + BOUNCE_PAGES) * PAGE_SIZE);
+    this.view = new DataView(this.bytes.buffer);
     this.owner = new Int32Array(count).fill(NO_OWNER);
     this.type = new Uint8Array(count);
     this.typeCount = new Int32Array(count);
     this.refCount = new Int32Array(count);
     this.pinned = new Uint8Array(count);
-    this.pages = new Array<Uint8Array | undefined>(count);
-    this.shared = new Uint8Array(count);
+    this.saved = new Uint8Array(count);
     // Allocation hands out the lowest free frames first (pop from the end).
     this.freeList = [];
     for (let i = count - 1; i >= 0; i--) this.freeList.push(i);
   }
 
-  /** Whether a frame number is a frame of this machine. */
+  /** Whether a number is a frame of this machine. */
   valid(f: number): f is Mfn {
     return Number.isInteger(f) && f >= 0 && f < this.count;
   }
@@ -80,7 +89,7 @@ export class FrameTable {
     this.typeCount[f] = 0;
     this.refCount[f] = 1;
     this.pinned[f] = 0;
-    this.dropPage(f);
+    this.write(mfn(f)).fill(0);
     return mfn(f);
   }
 
@@ -92,61 +101,56 @@ export class FrameTable {
     this.typeCount[f] = 0;
     this.refCount[f] = 0;
     this.pinned[f] = 0;
-    this.dropPage(f);
     this.freeList.push(f);
   }
 
-  private dropPage(f: number): void {
-    this.pages[f] = undefined;
-    this.shared[f] = 0;
+  /** Saves a page's contents in the current snapshot's undo log before its first change. */
+  touch(f: number): void {
+    const s = this.current;
+    if (s === undefined || this.saved[f] === 1) return;
+    this.saved[f] = 1;
+    s.undo.set(f, this.bytes.slice(f * PAGE_SIZE, (f + 1) * PAGE_SIZE));
   }
 
-  /** The page for reading (a shared zero page view when never written). */
+  /** A frame's bytes, for reading. */
   read(f: Mfn): Uint8Array {
-    return this.pages[f] ?? ZERO_PAGE;
+    return this.bytes.subarray(f * PAGE_SIZE, (f + 1) * PAGE_SIZE);
   }
 
-  /** The page for writing: allocated or copied first when a snapshot shares it. */
+  /** A frame's bytes, for writing (saved first when a snapshot needs them). */
   write(f: Mfn): Uint8Array {
-    let p = this.pages[f];
-    if (p === undefined) {
-      p = new Uint8Array(PAGE_SIZE);
-      this.pages[f] = p;
-      this.shared[f] = 0;
-    } else if (this.shared[f] === 1) {
-      p = p.slice();
-      this.pages[f] = p;
-      this.shared[f] = 0;
-    }
-    return p;
+    this.touch(f);
+    return this.bytes.subarray(f * PAGE_SIZE, (f + 1) * PAGE_SIZE);
   }
 
-  /** Saves the frame table. Page contents become shared with the snapshot (copy on write). */
+  /** Saves the frame table: metadata copies now, page contents lazily on first write. */
   snapshot(): FramesSnapshot {
-    this.shared.fill(1);
-    return {
+    if (this.current) for (const f of this.current.undo.keys()) this.saved[f] = 0;
+    this.current = {
       owner: this.owner.slice(),
       type: this.type.slice(),
       typeCount: this.typeCount.slice(),
       refCount: this.refCount.slice(),
       pinned: this.pinned.slice(),
-      pages: this.pages.slice(),
       freeList: this.freeList.slice(),
+      undo: new Map(),
     };
+    return this.current;
   }
 
-  /** Restores a snapshot taken from this table. The snapshot stays usable. */
+  /** Restores the latest snapshot; it stays current, so it can be restored again. */
   restore(s: FramesSnapshot): void {
-    if (s.owner.length !== this.count) throw new Error('snapshot is of another frame table');
+    if (s !== this.current) throw new Error('only the latest snapshot of a machine can be restored');
+    for (const [f, page] of s.undo) {
+      this.bytes.set(page, f * PAGE_SIZE);
+      this.saved[f] = 0;
+    }
+    s.undo.clear();
     this.owner.set(s.owner);
     this.type.set(s.type);
     this.typeCount.set(s.typeCount);
     this.refCount.set(s.refCount);
     this.pinned.set(s.pinned);
-    for (let i = 0; i < this.count; i++) this.pages[i] = s.pages[i];
-    this.shared.fill(1);
     this.freeList = s.freeList.slice();
   }
 }
-
-const ZERO_PAGE = new Uint8Array(PAGE_SIZE);

@@ -1,27 +1,39 @@
 /**
- * A domain's view of memory: its physical-to-machine map (p2m) and byte access at guest
- * addresses. An address outside the domain's populated frames is a fault, reported as a
- * value (false / undefined), never an exception: hypercall handlers turn it into -EFAULT.
+ * A domain's view of memory: its physical-to-machine map (p2m) and access at guest
+ * addresses, both for the VMM's own code (read/write) and for the generated dispatchers
+ * and codecs (`locate`, the runtime's GuestMemory interface: an offset into the machine's
+ * one buffer). An address outside the domain's populated frames is a fault, reported as a
+ * value, never an exception of ours: the dispatchers turn it into -EFAULT.
  *
- * Guest addresses are guest-physical (pseudo-physical) here: the model of a kernel that maps
- * its memory 1:1, as the reference VMM's scripted and fuzzed guests do.
+ * Guest addresses are guest-physical (pseudo-physical) here: the model of a kernel that
+ * maps its memory 1:1, as the reference VMM's scripted and fuzzed guests do.
  */
+import type { GuestMemory as DispatchMemory } from '../../generated/xen/runtime.js';
 import { type Gfn, type GuestAddress, type Mfn, gfn, mfn, PAGE_SIZE } from '../addr.js';
-import type { FrameTable } from './frames.js';
+import { BOUNCE_PAGES, type FrameTable } from './frames.js';
 
 /** No machine frame behind a guest frame. */
 export const INVALID_MFN = -1;
 
+interface Bounce {
+  offset: number;
+  pieces: { at: number; length: number }[];
+}
+
 /** The p2m of one domain and access to its memory through the machine's frames. */
-export class GuestMemory {
+export class GuestMemory implements DispatchMemory {
   /** gfn → mfn, INVALID_MFN where unpopulated. */
   p2m: Int32Array;
+  readonly view: DataView;
+  private bounces: Bounce[] = [];
+  private bounceTop = 0;
 
   constructor(
     private readonly frames: FrameTable,
     readonly maxFrames: number,
   ) {
     this.p2m = new Int32Array(maxFrames).fill(INVALID_MFN);
+    this.view = frames.view;
   }
 
   /** The machine frame behind a guest frame, or undefined. */
@@ -44,26 +56,80 @@ export class GuestMemory {
     return n;
   }
 
-  /** Whether [addr, addr+len) lies in populated frames. */
-  accessible(addr: GuestAddress, len: number): boolean {
-    if (!Number.isSafeInteger(addr) || addr < 0 || !Number.isSafeInteger(len) || len < 0) return false;
-    if (len === 0) return true;
-    const first = Math.floor(addr / PAGE_SIZE);
-    const last = Math.floor((addr + len - 1) / PAGE_SIZE);
-    for (let f = first; f <= last; f++) if (this.lookup(gfn(f)) === undefined) return false;
-    return true;
+  /**
+   * The offset in the machine buffer of `size` bytes at guest address `addr`, or -1 when
+   * any of them is not the domain's memory. The pages are saved for the snapshot first,
+   * since the caller may write through the view. A range over frames that are not adjacent
+   * in host memory is assembled in a bounce area and copied back by `flush()`.
+   */
+  locate(addr: bigint, size: number): number {
+    if (addr < 0n || size < 0 || addr > BigInt(Number.MAX_SAFE_INTEGER)) return -1;
+    const a = Number(addr);
+    const first = Math.floor(a / PAGE_SIZE);
+    if (size === 0) {
+      const m = this.lookup(gfn(first));
+      return m === undefined ? -1 : m * PAGE_SIZE + (a % PAGE_SIZE);
+    }
+    const last = Math.floor((a + size - 1) / PAGE_SIZE);
+    const m0 = this.lookup(gfn(first));
+    if (m0 === undefined) return -1;
+    this.frames.touch(m0);
+    let contiguous = true;
+    for (let g = first + 1; g <= last; g++) {
+      const m = this.lookup(gfn(g));
+      if (m === undefined) return -1;
+      this.frames.touch(m);
+      if (m !== m0 + (g - first)) contiguous = false;
+    }
+    if (contiguous) return m0 * PAGE_SIZE + (a % PAGE_SIZE);
+    return this.bounce(a, size);
   }
 
-  /** Copies guest bytes into `out`; false (and `out` unspecified) on a fault. */
+  private bounce(a: number, size: number): number {
+    const base = this.frames.count * PAGE_SIZE;
+    if (this.bounceTop + size > BOUNCE_PAGES * PAGE_SIZE) return -1;
+    const offset = base + this.bounceTop;
+    const pieces: Bounce['pieces'] = [];
+    let done = 0;
+    while (done < size) {
+      const at = a + done;
+      const m = this.lookup(gfn(Math.floor(at / PAGE_SIZE))) as Mfn;
+      const n = Math.min(PAGE_SIZE - (at % PAGE_SIZE), size - done);
+      const from = m * PAGE_SIZE + (at % PAGE_SIZE);
+      this.frames.bytes.copyWithin(offset + done, from, from + n);
+      pieces.push({ at: from, length: n });
+      done += n;
+    }
+    this.bounces.push({ offset, pieces });
+    this.bounceTop += size;
+    return offset;
+  }
+
+  /** Copies bounce areas back to their frames; called at the end of every hypercall. */
+  flush(): void {
+    if (this.bounces.length === 0) return;
+    const bytes = this.frames.bytes;
+    for (const b of this.bounces) {
+      let done = 0;
+      for (const p of b.pieces) {
+        bytes.copyWithin(p.at, b.offset + done, b.offset + done + p.length);
+        done += p.length;
+      }
+    }
+    this.bounces = [];
+    this.bounceTop = 0;
+  }
+
+  /** Copies guest bytes into `out`; false on a fault. */
   read(addr: GuestAddress, out: Uint8Array): boolean {
-    if (!this.accessible(addr, out.length)) return false;
+    const o = this.locateRead(addr, out.length);
+    if (o === undefined) return false;
     let done = 0;
     while (done < out.length) {
       const a = addr + done;
-      const off = a % PAGE_SIZE;
-      const n = Math.min(PAGE_SIZE - off, out.length - done);
-      const page = this.frames.read(this.lookup(gfn(Math.floor(a / PAGE_SIZE))) as Mfn);
-      out.set(page.subarray(off, off + n), done);
+      const n = Math.min(PAGE_SIZE - (a % PAGE_SIZE), out.length - done);
+      const m = this.lookup(gfn(Math.floor(a / PAGE_SIZE))) as Mfn;
+      out.set(this.frames.read(m).subarray(a % PAGE_SIZE, (a % PAGE_SIZE) + n), done);
       done += n;
     }
     return true;
@@ -71,31 +137,25 @@ export class GuestMemory {
 
   /** Copies bytes into guest memory; false (nothing written) on a fault. */
   write(addr: GuestAddress, data: Uint8Array): boolean {
-    if (!this.accessible(addr, data.length)) return false;
+    if (this.locateRead(addr, data.length) === undefined) return false;
     let done = 0;
     while (done < data.length) {
       const a = addr + done;
-      const off = a % PAGE_SIZE;
-      const n = Math.min(PAGE_SIZE - off, data.length - done);
-      const page = this.frames.write(this.lookup(gfn(Math.floor(a / PAGE_SIZE))) as Mfn);
-      page.set(data.subarray(done, done + n), off);
+      const n = Math.min(PAGE_SIZE - (a % PAGE_SIZE), data.length - done);
+      const m = this.lookup(gfn(Math.floor(a / PAGE_SIZE))) as Mfn;
+      this.frames.write(m).set(data.subarray(done, done + n), a % PAGE_SIZE);
       done += n;
     }
     return true;
   }
 
-  /**
-   * A DataView over the bytes at `addr` when they lie within one page (the common case for
-   * a hypercall argument struct), for in-place decoding; undefined when they straddle pages or
-   * fault. `forWrite` makes the page private first (copy on write).
-   */
-  view(addr: GuestAddress, len: number, forWrite: boolean): { view: DataView; offset: number } | undefined {
-    if (!Number.isSafeInteger(addr) || addr < 0 || len <= 0) return undefined;
-    const off = addr % PAGE_SIZE;
-    if (off + len > PAGE_SIZE) return undefined;
-    const m = this.lookup(gfn(Math.floor(addr / PAGE_SIZE)));
-    if (m === undefined) return undefined;
-    const page = forWrite ? this.frames.write(m) : this.frames.read(m);
-    return { view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: off };
+  /** Whether [addr, addr+len) is the domain's memory (no page is touched). */
+  private locateRead(addr: number, len: number): true | undefined {
+    if (!Number.isSafeInteger(addr) || addr < 0 || !Number.isSafeInteger(len) || len < 0) return undefined;
+    if (len === 0) return true;
+    const first = Math.floor(addr / PAGE_SIZE);
+    const last = Math.floor((addr + len - 1) / PAGE_SIZE);
+    for (let g = first; g <= last; g++) if (this.lookup(gfn(g)) === undefined) return undefined;
+    return true;
   }
 }
