@@ -61,6 +61,18 @@ export interface Domain {
   shutDown: boolean;
 }
 
+/**
+ * A subsystem that keeps state of its own (grant tables, timers, page-table bookkeeping):
+ * the machine snapshots and restores it with everything else, and asks it for invariant
+ * violations.
+ */
+export interface Subsystem<S = unknown> {
+  snapshot(): S;
+  restore(s: S): void;
+  /** Broken invariants, in words naming the item (empty when all hold). */
+  invariants?(): string[];
+}
+
 /** A problem with a machine or domain configuration. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -81,6 +93,7 @@ export interface MachineSnapshot {
   readonly frames: FramesSnapshot;
   readonly domains: ReadonlyMap<number, DomainSnapshot>;
   readonly now: bigint;
+  readonly subsystems: ReadonlyMap<string, unknown>;
 }
 
 /** The reference machine for one spec. */
@@ -94,6 +107,8 @@ export class Machine {
   readonly domidSelf: number;
   /** NR_VIRQS from the spec. */
   readonly nrVirqs: number;
+  /** Subsystems with state of their own, by name. */
+  readonly subsystems = new Map<string, Subsystem>();
 
   constructor(
     readonly spec: Spec,
@@ -191,7 +206,9 @@ export class Machine {
         shutDown: d.shutDown,
       });
     }
-    return { frames: this.frames.snapshot(), domains, now: this.now };
+    const subsystems = new Map<string, unknown>();
+    for (const [name, sub] of this.subsystems) subsystems.set(name, sub.snapshot());
+    return { frames: this.frames.snapshot(), domains, now: this.now, subsystems };
   }
 
   /** Restores a snapshot of this machine (domains created after it are removed). */
@@ -213,6 +230,39 @@ export class Machine {
       d.shutDown = ds.shutDown;
     }
     this.now = s.now;
+    for (const [name, sub] of this.subsystems) {
+      if (!s.subsystems.has(name)) throw new Error(`snapshot has no state of subsystem ${name} (registered after it)`);
+      sub.restore(s.subsystems.get(name));
+    }
+  }
+
+  /** Adds a subsystem (before the first snapshot). */
+  register(name: string, sub: Subsystem): void {
+    if (this.subsystems.has(name)) throw new Error(`subsystem ${name} registered twice`);
+    this.subsystems.set(name, sub);
+  }
+
+  /** Every broken invariant of the machine and its subsystems, in words. */
+  invariants(): string[] {
+    const out: string[] = [];
+    // Core: every populated guest frame is a frame of this machine owned by that domain.
+    for (const d of this.domains.values()) {
+      d.memory.p2m.forEach((m, g) => {
+        if (m < 0) return;
+        if (!this.frames.valid(m)) out.push(`domain ${d.id}: gfn ${g} maps to frame ${m}, which does not exist`);
+        else if (this.frames.owner[m] !== d.id) out.push(`domain ${d.id}: gfn ${g} maps to frame ${m}, owned by ${this.frames.owner[m]}`);
+      });
+      for (let p = 0; p < d.ports.valid; p++) {
+        if (d.ports.state[p] !== PortState.Interdomain) continue;
+        const peer = this.domains.get(d.ports.remoteDom[p] as number);
+        const rp = d.ports.remotePort[p] as number;
+        if (!peer || !peer.ports.isValid(rp) || peer.ports.state[rp] !== PortState.Interdomain || peer.ports.remoteDom[rp] !== d.id || peer.ports.remotePort[rp] !== p) {
+          out.push(`domain ${d.id}: interdomain port ${p} is not mirrored by its peer`);
+        }
+      }
+    }
+    for (const [name, sub] of this.subsystems) for (const v of sub.invariants?.() ?? []) out.push(`${name}: ${v}`);
+    return out;
   }
 
   /** A guest frame's machine frame, for hosts and tests. */
