@@ -218,7 +218,8 @@ export class Machine {
     for (const [id, ds] of s.domains) {
       const d = this.domains.get(id);
       if (!d) throw new Error(`snapshot names domain ${id}, which this machine never had`);
-      d.memory.p2m.set(ds.p2m);
+      d.memory.p2m = ds.p2m.slice();
+      d.memory.maxFrames = ds.p2m.length;
       d.ports.restore(ds.ports);
       ds.vcpus.forEach((v, i) => {
         const live = d.vcpus[i] as Vcpu;

@@ -15,6 +15,9 @@ import { BOUNCE_PAGES, type FrameTable } from './frames.js';
 /** No machine frame behind a guest frame. */
 export const INVALID_MFN = -1;
 
+/** The largest p2m the model keeps (2^24 frames = 64 GiB of guest-physical space). */
+export const MAX_GFNS = 1 << 24;
+
 interface Bounce {
   offset: number;
   pieces: { at: number; length: number }[];
@@ -28,10 +31,14 @@ export class GuestMemory implements DispatchMemory {
   private bounces: Bounce[] = [];
   private bounceTop = 0;
 
+  /** Entries of the p2m (one past the highest guest frame it can hold). */
+  maxFrames: number;
+
   constructor(
     private readonly frames: FrameTable,
-    readonly maxFrames: number,
+    maxFrames: number,
   ) {
+    this.maxFrames = maxFrames;
     this.p2m = new Int32Array(maxFrames).fill(INVALID_MFN);
     this.view = frames.view;
   }
@@ -43,10 +50,20 @@ export class GuestMemory implements DispatchMemory {
     return m === INVALID_MFN ? undefined : mfn(m);
   }
 
-  /** Maps a guest frame to a machine frame (undefined: unmap). */
+  /** Maps a guest frame to a machine frame (undefined: unmap); the p2m grows as needed. */
   set(g: Gfn, m: Mfn | undefined): void {
-    if (!Number.isInteger(g) || g < 0 || g >= this.maxFrames) throw new RangeError(`gfn ${g} beyond the p2m (${this.maxFrames} frames)`);
+    if (!Number.isInteger(g) || g < 0 || g >= MAX_GFNS) throw new RangeError(`gfn ${g} beyond the largest p2m (${MAX_GFNS} frames)`);
+    if (g >= this.maxFrames) this.grow(g + 1);
     this.p2m[g] = m === undefined ? INVALID_MFN : m;
+  }
+
+  /** Extends the p2m to `frames` entries (new entries unpopulated). */
+  grow(frames: number): void {
+    if (frames <= this.maxFrames) return;
+    const p = new Int32Array(frames).fill(INVALID_MFN);
+    p.set(this.p2m);
+    this.p2m = p;
+    this.maxFrames = frames;
   }
 
   /** Number of populated guest frames. */
