@@ -4,15 +4,19 @@ import { exportFiles, exportSpec, flatConstants, flatLayouts } from './export.js
 import { LayoutEngine } from './layout.js';
 import { specJsonSchema } from './schema.js';
 import { xenSpec } from './xen/index.js';
+import { specs } from './index.js';
 
 describe('spec export', () => {
-  it('validates against its own JSON Schema with an independent validator (ajv, draft 2020-12)', () => {
-    const files = exportFiles([xenSpec]);
+  it('every exported spec validates against its own JSON Schema with an independent validator (ajv, draft 2020-12)', () => {
+    const files = exportFiles(Object.values(specs));
     const ajv = new Ajv2020({ strict: false, allErrors: true });
     const validate = ajv.compile(JSON.parse(files.get('spec.schema.json') as string) as object);
-    const ok = validate(JSON.parse(files.get('xen.json') as string));
-    expect(validate.errors ?? []).toEqual([]);
-    expect(ok).toBe(true);
+    expect(Object.keys(specs).length).toBeGreaterThanOrEqual(3);
+    for (const name of Object.keys(specs)) {
+      const ok = validate(JSON.parse(files.get(`${name}.json`) as string));
+      expect({ name, errors: validate.errors ?? [] }).toEqual({ name, errors: [] });
+      expect(ok).toBe(true);
+    }
   });
 
   it('the schema rejects a document with a wrong field', () => {
