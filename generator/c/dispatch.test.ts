@@ -25,7 +25,7 @@ import {
   type Operation,
   type Spec,
 } from '../../spec/index.js';
-import { TOOLCHAINS, toolchainAvailable } from '../../spec/probe/headers.js';
+import { needToolchain, TOOLCHAINS } from '../../spec/probe/headers.js';
 import { generate } from '../index.js';
 import { argsFor, buildModel } from '../model.js';
 import { abiPlan, cDispatch, DispatchError, dispatchName, handlerName, nargsTableName, regsStructName } from './dispatch.js';
@@ -44,13 +44,6 @@ const HEADER = byPath('hyperabi_xen_dispatch.h');
 const SOURCE = byPath('hyperabi_xen_dispatch.c');
 for (const f of files) writeFileSync(join(dir, f.path), f.content);
 
-function need(arch: string): boolean {
-  const tc = toolchainAvailable(arch);
-  if (tc.ok) return true;
-  if (process.env['CI']) throw new Error(`${arch}: ${tc.why}`);
-  console.warn(`SKIP ${arch}: ${tc.why}`);
-  return false;
-}
 
 function cc(arch: string, args: string[]): { status: number | null; stderr: string } {
   const tc = TOOLCHAINS[arch] as { cc: string; flags: string[] };
@@ -411,7 +404,7 @@ describe('c-dispatch: generated text', () => {
 describe('c-dispatch: compiled', () => {
   for (const arch of ['x86_64', 'x86_32', 'arm64', 'arm32']) {
     it(`header and source compile warning-free for ${arch} (every ABI; with and without default handlers; beside hyperabi_xen.h)`, (ctx) => {
-      if (!need(arch)) return ctx.skip();
+      if (!needToolchain(arch)) return ctx.skip();
       const src = join(dir, 'hyperabi_xen_dispatch.c');
       for (const extra of [[], ['-DHYPERABI_XEN_NO_DEFAULT_HANDLERS']]) {
         const r = cc(arch, [...STRICT, ...extra, '-I', dir, '-c', src, '-o', join(dir, `d-${arch}.o`)]);
@@ -427,7 +420,7 @@ describe('c-dispatch: compiled', () => {
 
   for (const arch of ['arm64', 'arm32']) {
     it(`the harness compiles for ${arch} (compile-only: no Arm host to run it)`, (ctx) => {
-      if (!need(arch)) return ctx.skip();
+      if (!needToolchain(arch)) return ctx.skip();
       const r = cc(arch, [...STRICT, '-I', dir, '-c', join(dir, 'harness.c'), '-o', join(dir, `harness-${arch}.o`)]);
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
@@ -436,7 +429,7 @@ describe('c-dispatch: compiled', () => {
 
   for (const arch of ['x86_64', 'x86_32']) {
     it(`on a ${arch} host, every ABI routes every number and sub-op of the spec to its handler with the spec's decoded arguments, and -ENOSYS elsewhere`, (ctx) => {
-      if (!need(arch)) return ctx.skip();
+      if (!needToolchain(arch)) return ctx.skip();
       const { mismatches, cases } = runHarness(arch, ORIGINAL, arch);
       console.log(`${arch} host: ${cases} dispatch cases over ${abis.length} ABIs, ${HANDLERS.size} handlers (${LEFT_OUT.size} left to weak defaults)`);
       expect(mismatches.slice(0, 20)).toEqual([]);
@@ -489,7 +482,7 @@ describe('c-dispatch: compiled', () => {
   ];
   for (const c of corruptions) {
     it(`the harness catches deliberately corrupted dispatch: ${c.what}`, (ctx) => {
-      if (!need('x86_64')) return ctx.skip();
+      if (!needToolchain('x86_64')) return ctx.skip();
       const { mismatches } = runHarness('x86_64', c.srcs(), 'broken');
       expect(mismatches.length).toBeGreaterThan(0);
       expect(mismatches.some((m) => c.caught.test(m)), mismatches.slice(0, 5).join('\n')).toBe(true);
@@ -497,7 +490,7 @@ describe('c-dispatch: compiled', () => {
   }
 
   it('without default handlers, a missing handler is a link error naming it', (ctx) => {
-    if (!need('x86_64')) return ctx.skip();
+    if (!needToolchain('x86_64')) return ctx.skip();
     const r = cc('x86_64', [...STRICT, '-DHYPERABI_XEN_NO_DEFAULT_HANDLERS', '-I', dir, join(dir, 'hyperabi_xen_dispatch.c'), join(dir, 'harness.c'), '-o', join(dir, 'nodefaults')]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/undefined reference to `hyperabi_xen_handle_x86_64_pv__event_channel_op__EVTCHNOP_bind_vcpu'/);

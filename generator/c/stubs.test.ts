@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TOOLCHAINS, toolchainAvailable } from '../../spec/probe/headers.js';
+import { needToolchain, TOOLCHAINS } from '../../spec/probe/headers.js';
 import { xenSpec, type Abi, type Arch, type Spec } from '../../spec/index.js';
 import { generate } from '../index.js';
 import { argsFor, buildModel } from '../model.js';
@@ -25,13 +25,6 @@ const model = buildModel(xenSpec);
 
 const STRICT = ['-std=c11', '-Wall', '-Wextra', '-Werror'];
 
-function need(arch: string): boolean {
-  const tc = toolchainAvailable(arch);
-  if (tc.ok) return true;
-  if (process.env['CI']) throw new Error(`${arch}: ${tc.why}`);
-  console.warn(`SKIP ${arch}: ${tc.why}`);
-  return false;
-}
 
 function archOf(abi: Abi): Arch {
   const a = xenSpec.arches.find((x) => x.name === abi.arch);
@@ -141,7 +134,7 @@ describe('c-guest stubs: compile for every ABI', () => {
   for (const abi of abis) {
     for (const variant of ['trapping', 'transport'] as const) {
       it(`${abi.name}: the ${variant} header compiles warning-free at -O0 and -O2 with every stub and wrapper called`, (ctx) => {
-        if (!need(abi.arch)) return ctx.skip();
+        if (!needToolchain(abi.arch)) return ctx.skip();
         const calls = callsFor(abi, false);
         expect(calls.length).toBeGreaterThan(20);
         const src = [
@@ -167,7 +160,7 @@ describe('c-guest stubs: compile for every ABI', () => {
 
   it('two stub headers in one translation unit are refused with a clear error', (ctx) => {
     const abi = abis.find((a) => a.name === 'x86_64-pv') as Abi;
-    if (!need(abi.arch)) return ctx.skip();
+    if (!needToolchain(abi.arch)) return ctx.skip();
     const r = compile(abi, 'two', '#include "hyperabi_xen_x86_64-pv.h"\n#include "hyperabi_xen_x86_64-hvm.h"\n', []);
     expect(r.ok).toBe(false);
     expect(r.stderr).toMatch(/hyperabi_xen_x86_64-hvm.h: the stubs of another ABI are already included/);
@@ -175,7 +168,7 @@ describe('c-guest stubs: compile for every ABI', () => {
 
   it('a header for another arch is refused with a clear error', (ctx) => {
     const abi = abis.find((a) => a.name === 'x86_64-pv') as Abi;
-    if (!need(abi.arch)) return ctx.skip();
+    if (!needToolchain(abi.arch)) return ctx.skip();
     const r = compile(abi, 'wrongarch', '#include "hyperabi_xen_arm64.h"\n', []);
     expect(r.ok).toBe(false);
     expect(r.stderr).toMatch(/hyperabi_xen_arm64.h is for arch arm64 \(ABI arm64\)/);
@@ -226,13 +219,13 @@ describe('c-guest stubs: disassembly matches the spec convention', () => {
     const entry = abi.convention.entry;
     const how = entry.kind === 'hypercall-page' ? `call ${HYPERCALL_PAGE_SYMBOL}+nr*${entry.stubSize}` : `${entry.instruction} with the number in ${abi.convention.number}`;
     it(`${abi.name}: every stub and wrapper puts its arguments in ${abi.convention.args.join(', ')} and enters with ${how}`, (ctx) => {
-      if (!need(abi.arch)) return ctx.skip();
+      if (!needToolchain(abi.arch)) return ctx.skip();
       const calls = callsFor(abi, false);
       expect(disassemblyProblems(abi, headerOf(abi), calls, abi.name)).toEqual([]);
     });
 
     it(`${abi.name}: the same check catches swapped argument registers and a wrong entry`, (ctx) => {
-      if (!need(abi.arch)) return ctx.skip();
+      if (!needToolchain(abi.arch)) return ctx.skip();
       const calls = callsFor(abi, false).filter((c) => c.f.id === 'event_channel_op' || c.f.id === 'xen_version');
       expect(calls.length).toBe(2);
       const swapped = brokenHeader(abi, (a) => {
@@ -304,14 +297,14 @@ function transportMismatches(abi: Abi, header: string, tag: string): string[] {
 describe('c-guest stubs: transport variant', () => {
   for (const abi of abis.filter((a) => archOf(a).family === 'x86')) {
     it(`${abi.name}: each stub and wrapper passes its number and arguments in order to hyperabi_transport and returns its result`, (ctx) => {
-      if (!need(abi.arch)) return ctx.skip();
+      if (!needToolchain(abi.arch)) return ctx.skip();
       expect(transportMismatches(abi, headerOf(abi), abi.name)).toEqual([]);
     });
   }
 
   it('x86_64-pv: a transport stub with a wrong number or swapped arguments is caught', (ctx) => {
     const abi = abis.find((a) => a.name === 'x86_64-pv') as Abi;
-    if (!need(abi.arch)) return ctx.skip();
+    if (!needToolchain(abi.arch)) return ctx.skip();
     const good = headerOf(abi);
     const wrongNr = good.replace('return hyperabi_transport(32, args_, 2);', 'return hyperabi_transport(33, args_, 2);');
     expect(wrongNr).not.toBe(good);

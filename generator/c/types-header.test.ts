@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { includeFor, TOOLCHAINS, toolchainAvailable, XEN_INCLUDE_DIR } from '../../spec/probe/headers.js';
+import { needToolchain, includeFor, TOOLCHAINS, XEN_INCLUDE_DIR } from '../../spec/probe/headers.js';
 import { findArch, flatLayouts, typeAvailableOn, xenSpec } from '../../spec/index.js';
 import { generate } from '../index.js';
 
@@ -18,20 +18,13 @@ const header = generate('c-guest', 'xen').find((f) => f.path === 'hyperabi_xen.h
 if (!header) throw new Error('c-guest did not produce hyperabi_xen.h');
 writeFileSync(join(dir, header.path), header.content);
 
-function need(arch: string): boolean {
-  const tc = toolchainAvailable(arch);
-  if (tc.ok) return true;
-  if (process.env['CI']) throw new Error(`${arch}: ${tc.why}`);
-  console.warn(`SKIP ${arch}: ${tc.why}`);
-  return false;
-}
 
 const STRICT = ['-std=c11', '-Wall', '-Wextra', '-Werror'];
 
 describe('c-guest: hyperabi_xen.h', () => {
   for (const arch of ['x86_64', 'x86_32', 'arm64', 'arm32']) {
     it(`compiles warning-free for ${arch} with every static assertion holding`, (ctx) => {
-      if (!need(arch)) return ctx.skip();
+      if (!needToolchain(arch)) return ctx.skip();
       const tc = TOOLCHAINS[arch] as { cc: string; flags: string[] };
       const src = join(dir, `use-${arch}.c`);
       writeFileSync(src, '#include "hyperabi_xen.h"\nint hyperabi_header_used;\n');
@@ -42,7 +35,7 @@ describe('c-guest: hyperabi_xen.h', () => {
   }
 
   it('a wrong layout assertion in the header fails to compile (the assertions are live)', (ctx) => {
-    if (!need('x86_64')) return ctx.skip();
+    if (!needToolchain('x86_64')) return ctx.skip();
     const broken = header.content.replace('_Static_assert(sizeof(struct evtchn_send) == 4,', '_Static_assert(sizeof(struct evtchn_send) == 8,');
     expect(broken).not.toBe(header.content);
     writeFileSync(join(dir, 'broken.h'), broken);
@@ -63,7 +56,7 @@ describe('c-guest: hyperabi_xen.h', () => {
 
   for (const arch of ['x86_64', 'x86_32']) {
     it(`${arch}: a program built from the generated header and one built from libxen-dev print the spec's layouts`, (ctx) => {
-      if (!need(arch)) return ctx.skip();
+      if (!needToolchain(arch)) return ctx.skip();
       const a = findArch(xenSpec, arch);
       if (!a) throw new Error(arch);
       const spec = flatLayouts(xenSpec, arch);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TOOLCHAINS, toolchainAvailable } from '../../spec/probe/headers.js';
+import { needToolchain, TOOLCHAINS } from '../../spec/probe/headers.js';
 import { xenSpec, type Arch } from '../../spec/index.js';
 import { generate } from '../index.js';
 import { buildModel } from '../model.js';
@@ -25,13 +25,6 @@ const dir = mkdtempSync(join(tmpdir(), 'hyperabi-tscross-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const ts = new TsModel(buildModel(xenSpec));
 
-function need(arch: string): boolean {
-  const tc = toolchainAvailable(arch);
-  if (tc.ok) return true;
-  if (process.env['CI']) throw new Error(`${arch}: ${tc.why}`);
-  console.warn(`SKIP ${arch}: ${tc.why}`);
-  return false;
-}
 
 function leafArb(l: Leaf): fc.Arbitrary<number | bigint> {
   const bits = BigInt(l.size * 8);
@@ -106,7 +99,7 @@ describe('ts codecs against the generated C, value for value', () => {
 
   for (const archName of ['x86_64', 'x86_32']) {
     it(`${archName}: every type, C and TS write identical bytes and read each other's bytes to the same values (seed ${SEED})`, (ctx) => {
-      if (!need(archName)) return ctx.skip();
+      if (!needToolchain(archName)) return ctx.skip();
       const arch = ts.model.arches.find((a) => a.name === archName) as Arch;
       console.log(`${archName}: fast-check seed ${SEED}, ${RUNS} values per type`);
       const cs = cases(arch);

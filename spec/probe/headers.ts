@@ -50,6 +50,18 @@ export const PROBE_DEFINES = ['-D__XEN_TOOLS__'];
 /** Where the Xen public headers live (the directory that contains `xen/`). */
 export const XEN_INCLUDE_DIR = process.env['HYPERABI_XEN_INCLUDE'] ?? '/usr/include';
 
+/**
+ * For tests: whether the arch's toolchain is here. On a developer machine a missing one
+ * skips (with a warning naming the package); under CI it is an error, since .ci/run installs it.
+ */
+export function needToolchain(arch: string): boolean {
+  const tc = toolchainAvailable(arch);
+  if (tc.ok) return true;
+  if (process.env['CI']) throw new Error(`${arch}: ${tc.why}; .ci/run installs it, so CI must not skip this test`);
+  console.warn(`SKIP on ${arch}: ${tc.why} (run .ci/run, or install the package it names)`);
+  return false;
+}
+
 /** Whether a compiler for the arch and the Xen headers are installed. */
 export function toolchainAvailable(arch: string): { ok: boolean; why?: string } {
   const tc = TOOLCHAINS[arch];
