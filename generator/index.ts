@@ -7,6 +7,7 @@ import type { GeneratedFile } from './files.js';
 import { buildModel, type GenModel } from './model.js';
 import { cTypesHeader } from './c/types-header.js';
 import { cStubs } from './c/stubs.js';
+import { cVmiGuest } from './c/vmi-stubs.js';
 import { cDispatch } from './c/dispatch.js';
 import { tsFiles } from './ts/index.js';
 import { docsFiles } from './docs/index.js';
@@ -39,8 +40,9 @@ export function targets(): Target[] {
 registerTarget({
   name: 'c-guest',
   description: 'Self-contained C headers: constants, types with static layout assertions, hypercall stubs per ABI.',
-  specs: ['xen'],
-  emit: (model) => [cTypesHeader(model), ...cStubs(model)],
+  specs: ['xen', 'vmi'],
+  // A rom-call spec (VMI) gets a table of entry points resolved through get_reloc and regparm(3) stubs.
+  emit: (model) => (model.spec.name === 'vmi' ? cVmiGuest(model) : [cTypesHeader(model), ...cStubs(model)]),
 });
 
 registerTarget({
@@ -60,7 +62,7 @@ registerTarget({
 registerTarget({
   name: 'docs',
   description: 'Markdown reference: a page per hypercall family with arguments, errors and struct layouts per ABI; an index.',
-  specs: ['xen'],
+  specs: ['xen', 'vmi'],
   emit: (model) => docsFiles(model),
 });
 

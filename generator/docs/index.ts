@@ -8,7 +8,8 @@
  * from the layout engine, values from the constant tables. Links between pages are relative
  * and land on explicit anchors (operation ids for operations).
  */
-import type { Abi, Arch, ConstValue, ErrorDecl, Hypercall, Operation, Reference, ResourceUse, TypeRef } from '../../spec/index.js';
+import type { Abi, Arch, ConstValue, Discovery, DiscoveryRule, ErrorDecl, Hypercall, Operation, Reference, ResourceUse, TypeRef } from '../../spec/index.js';
+import { resultRegister } from '../../spec/vmi/registers.js';
 import type { GeneratedFile } from '../files.js';
 import type { GenConstant, GenHypercall, GenModel, GenOperation, GenType } from '../model.js';
 import {
@@ -30,6 +31,7 @@ import {
 import {
   renderFamilyPage,
   renderIndexPage,
+  type DiscoveryView,
   type GroupView,
   type HypercallView,
   type OperationView,
@@ -158,6 +160,24 @@ function argsOf(h: Hypercall, abi: Abi) {
   return h.argsByAbi?.[abi.name] ?? h.argsByAbi?.[abi.arch] ?? h.args;
 }
 
+/** Size in bytes of a named type on an arch (a scalar or a declared type), or undefined. */
+function sizeOn(model: GenModel, archName: string, t: TypeRef): number | undefined {
+  if (t.kind !== 'name') return undefined;
+  const arch = model.arches.find((a) => a.name === archName);
+  if (arch && t.name !== 'void' && Object.hasOwn(arch.scalars, t.name)) return arch.scalars[t.name]?.size;
+  return model.types.find((x) => x.def.name === t.name || x.def.aliases?.includes(t.name))?.arches[archName]?.layout.size;
+}
+
+/** Where a hypercall's result comes back: the convention's register, or a register pair for a two-word result where 64-bit values travel in lo, hi pairs. */
+function resultIn(model: GenModel, h: Hypercall, abi: Abi): string {
+  const size = sizeOn(model, abi.arch, h.returns.type);
+  const arch = model.arches.find((a) => a.name === abi.arch);
+  if (arch && size !== undefined && size > arch.wordSize && abi.convention.split64 === 'lo-hi') {
+    return resultRegister(model.spec, abi, h.returns.type) ?? abi.convention.result;
+  }
+  return abi.convention.result;
+}
+
 function registersTable(ctx: Ctx, g: GenHypercall): Table {
   const h = g.hypercall;
   const width = Math.max(0, ...Object.values(g.args).map((a) => a.length));
@@ -170,7 +190,7 @@ function registersTable(ctx: Ctx, g: GenHypercall): Table {
       const a = args[i];
       return a ? `${code(a.name)} in ${code(registerOf(h, abi, i))}` : '';
     });
-    const result = (h.results ?? []).length > 0 ? (h.results ?? []).map((r) => `${code(r.name)} in ${code(r.register ?? '?')}`).join(', ') : code(abi.convention.result);
+    const result = (h.results ?? []).length > 0 ? (h.results ?? []).map((r) => `${code(r.name)} in ${code(r.register ?? '?')}`).join(', ') : code(resultIn(ctx.model, h, abi));
     return [code(abi.name), handler, code(abi.convention.number), ...cells, h.noReturn ? 'does not return' : result];
   });
   return { head, rows };
@@ -576,6 +596,7 @@ function indexPage(model: GenModel, linker: Linker): GeneratedFile {
       ];
     }),
   };
+  const discovery = (model.spec.discovery ?? []).map((d) => discoveryView(ctx, d));
   const arches: Table = {
     head: ['arch', 'family', 'endianness', 'word', 'pointer', 'guest handle', 'XEN_GUEST_HANDLE_64', 'doc'],
     rows: model.arches.map((a) => [
@@ -605,12 +626,52 @@ function indexPage(model: GenModel, linker: Linker): GeneratedFile {
     families,
     hypercalls,
     abis,
+    discovery,
     arches,
     errorSpaces,
     resources: resourcesTable(ctx),
   });
   assertUniqueAnchors(file, content);
   return { path: file, content };
+}
+
+/** A discovery rule's check in words, with constants and types linked. */
+function checkText(ctx: Ctx, d: Discovery, r: DiscoveryRule): string {
+  const c = r.check;
+  const value = (v: string | number) => (typeof v === 'number' ? code(formatValue(v, true)) : ctx.linker.link(ctx.file, 'constant', v));
+  switch (c.kind) {
+    case 'field': {
+      const where = c.at ? `${code(c.field)} of the ${ctx.linker.link(ctx.file, 'type', c.type ?? d.header)} at header offset ${code(c.at)}` : `header field ${code(c.field)}`;
+      const op = { eq: '=', ne: '≠', ge: '≥', le: '≤' }[c.op];
+      return `${where} ${op} ${value(c.value)}`;
+    }
+    case 'string':
+      return `the string at header offset ${code(c.at)} is one of ${c.oneOf.map((x) => code(JSON.stringify(x))).join(', ')} (offset 0 reads as ${code('"unspecified"')})`;
+    case 'checksum':
+      return `the ${code(c.lengthField)} × ${c.unit} bytes of the image sum to 0 modulo 256`;
+  }
+}
+
+/** The index section of one discovery method: region, header, and its rules in order. */
+function discoveryView(ctx: Ctx, d: Discovery): DiscoveryView {
+  const hex = (n: number) => code(formatValue(n, true));
+  const facts: [string, string][] = [
+    ['region', `${hex(d.region.start)} up to (not including) ${hex(d.region.end)}, every ${hex(d.region.step)} bytes`],
+    ['header', ctx.linker.link(ctx.file, 'type', d.header)],
+  ];
+  const ref = refText(d.ref);
+  if (ref) facts.push(['references', ref]);
+  return {
+    anchor: anchorTag(`discovery-${d.name}`),
+    name: d.name,
+    specPath: `${ctx.model.spec.name}:discovery/${d.name}`,
+    doc: prose(d.doc),
+    facts,
+    rules: {
+      head: ['rule', 'passes when', 'on failure', 'reason reported', 'doc'],
+      rows: d.rules.map((r) => [code(r.name), checkText(ctx, d, r), r.onFail, prose(r.reason), prose(r.doc)]),
+    },
+  };
 }
 
 /** The reference pages of a spec: `README.md` and one `<family>.md` per family. */

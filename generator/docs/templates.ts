@@ -179,6 +179,25 @@ Each ABI is a data model (arch) plus a register convention.
 {{> table abis}}
 
 
+{{#if discovery.length}}
+## Discovery
+
+How a guest finds the interface in its physical memory: candidates in the region, in steps; the first that passes every \`reject\` rule wins; a failed \`warn\` rule is reported and the candidate still used.
+
+{{#each discovery}}
+{{{anchor}}}
+### {{name}}
+<!-- spec: {{specPath}} -->
+
+{{doc}}
+
+{{> facts}}
+
+{{> table rules}}
+
+{{/each}}
+{{/if}}
+
 ## Architectures
 
 {{> table arches}}
@@ -278,6 +297,16 @@ export interface FamilyPageView extends PageHeader {
   resources: Table;
 }
 
+/** One discovery method (VMI's option ROM scan). */
+export interface DiscoveryView {
+  anchor: string;
+  name: string;
+  specPath: string;
+  doc: string;
+  facts: [string, string][];
+  rules: Table;
+}
+
 /** The index page. */
 export interface IndexPageView extends PageHeader {
   specTitle: string;
@@ -285,6 +314,7 @@ export interface IndexPageView extends PageHeader {
   families: Table;
   hypercalls: Table;
   abis: Table;
+  discovery: DiscoveryView[];
   arches: Table;
   errorSpaces: Table;
   resources: Table;
