@@ -11,6 +11,7 @@ import { checkSpec, exportFiles, findSpec, flatConstants, flatLayouts, hasErrors
 import { formatProbeRun, runProbes } from '../spec/probe/report.js';
 import { buildVmiRom } from '../generator/vmi-rom/index.js';
 import { generate, GenerateError, staleFiles, targets, writeFiles } from '../generator/index.js';
+import { addVmmCommand } from './vmm.js';
 
 /** Where a command writes; tests pass buffers. */
 export interface Io {
@@ -188,6 +189,10 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
         io.out(`${files.length} files up to date in ${opts.check}\n`);
       }
     });
+
+  addVmmCommand(program, io, exit, (message) => {
+    throw new UsageError(message);
+  });
 
   return program;
 }

@@ -9,7 +9,13 @@ import type { XenHandler } from '../generated/xen/handler.js';
 import type { CallContext } from './context.js';
 import { consoleHandlers } from './console/handlers.js';
 import { evtchnHandlers } from './evtchn/handlers.js';
+import { grantHandlers } from './grant/handlers.js';
+import { memoryHandlers } from './memory/handlers.js';
+import { multicallHandlers } from './multicall/handlers.js';
+import { miscHandlers } from './misc/handlers.js';
+import { mmHandlers } from './mm/handlers.js';
 import { schedHandlers } from './sched/handlers.js';
+import { vcpuHandlers } from './vcpu/handlers.js';
 import { versionHandlers } from './version/handlers.js';
 import type { ReferenceVmm } from './vmm.js';
 
@@ -21,6 +27,12 @@ const MODULES: ((vmm: ReferenceVmm) => XenHandler<CallContext>)[] = [
   versionHandlers,
   consoleHandlers,
   schedHandlers,
+  vcpuHandlers,
+  miscHandlers,
+  multicallHandlers,
+  grantHandlers,
+  memoryHandlers,
+  mmHandlers,
 ];
 
 /** Builds the handler object of a VMM; two modules implementing one method is an error. */

@@ -24,6 +24,19 @@ export interface DomainConfig {
   privileged?: boolean;
   /** Highest event-channel port (the toolstack's max_event_channels - 1; Xen's default for guests is 1023). */
   maxEvtchnPort?: number;
+  /** The domain handle (toolstack UUID) XENVER_guest_handle reports, as bytes (default all zero). */
+  handle?: number[];
+  /** Most pages the domain may own (Xen's max_pages, the toolstack's maxmem; default memoryPages). */
+  maxPages?: number;
+  /** The pseudo-physical E820 map XENMEM_memory_map reports, as the toolstack's XENMEM_set_memory_map leaves it (default none: -ENOSYS, as Xen gives without one). */
+  memoryMap?: E820Entry[];
+}
+
+/** An E820-style memory map entry (Xen's struct e820entry: 20 bytes packed). */
+export interface E820Entry {
+  addr: bigint;
+  size: bigint;
+  type: number;
 }
 
 /** How a machine is created. */
@@ -59,6 +72,14 @@ export interface Domain {
   shutdownCode: number | undefined;
   /** Whether the domain has shut down. */
   shutDown: boolean;
+  /** The toolstack's handle (UUID) of the domain, as bytes. */
+  readonly handle: readonly number[];
+  /** Pages the domain owns, Xen's tot_pages (RAM only: not the Xen-heap frames shared with it). Snapshotted by the memory subsystem. */
+  totPages: number;
+  /** Xen's max_pages. Snapshotted by the memory subsystem. */
+  maxPages: number;
+  /** The pseudo-physical E820 map (undefined: none set). Snapshotted by the memory subsystem. */
+  e820: readonly E820Entry[] | undefined;
 }
 
 /**
@@ -71,6 +92,17 @@ export interface Subsystem<S = unknown> {
   restore(s: S): void;
   /** Broken invariants, in words naming the item (empty when all hold). */
   invariants?(): string[];
+}
+
+/**
+ * Something with deadlines on the virtual clock (vCPU timers, watchdogs): `advance` steps
+ * the clock to each deadline in order and lets it fire there.
+ */
+export interface Clocked {
+  /** The earliest pending deadline, or undefined. */
+  next(): bigint | undefined;
+  /** Fires whatever is due at `now` (the machine's clock already reads `now`). */
+  fire(now: bigint): void;
 }
 
 /** A problem with a machine or domain configuration. */
@@ -109,6 +141,12 @@ export class Machine {
   readonly nrVirqs: number;
   /** Subsystems with state of their own, by name. */
   readonly subsystems = new Map<string, Subsystem>();
+  /** Whether gfn `g` of domain `domid` may map another domain's frame (a grant mapping of a translated guest); set by the grant subsystem. */
+  foreignMapped: (domid: number, g: number) => boolean = () => false;
+  /** Timer owners the clock drives (see `advance`). */
+  readonly clocked: Clocked[] = [];
+  /** Called with every domain created after a subsystem registered here (to attach its hooks). */
+  readonly domainCreated: ((d: Domain) => void)[] = [];
 
   constructor(
     readonly spec: Spec,
@@ -163,11 +201,16 @@ export class Machine {
       console: [],
       shutdownCode: undefined,
       shutDown: false,
+      handle: c.handle ?? [],
+      totPages: c.memoryPages,
+      maxPages: c.maxPages ?? c.memoryPages,
+      e820: c.memoryMap?.map((e) => ({ ...e })),
     };
     // Event delivery starts masked on every vCPU, as the domain builders leave it
     // (xen/arch/x86/pv/dom0_build.c for dom0, the toolstack for other domains).
     for (const v of d.vcpus) d.sharedInfo.setUpcallMask(v.id, true);
     this.domains.set(c.id, d);
+    for (const hook of this.domainCreated) hook(d);
     return d;
   }
 
@@ -186,10 +229,25 @@ export class Machine {
     return caller === target || caller.privileged;
   }
 
-  /** Advances the virtual clock. */
+  /** Advances the virtual clock, firing every timer that falls due, in deadline order, at its deadline. */
   advance(ns: bigint): void {
     if (ns < 0n) throw new RangeError('time only moves forward');
-    this.now += ns;
+    const target = this.now + ns;
+    for (;;) {
+      let due: Clocked | undefined;
+      let at = target + 1n;
+      for (const c of this.clocked) {
+        const t = c.next();
+        if (t !== undefined && t < at) {
+          at = t;
+          due = c;
+        }
+      }
+      if (due === undefined) break;
+      if (at > this.now) this.now = at;
+      due.fire(this.now);
+    }
+    this.now = target;
   }
 
   /** Saves the whole machine. */
@@ -251,7 +309,7 @@ export class Machine {
       d.memory.p2m.forEach((m, g) => {
         if (m < 0) return;
         if (!this.frames.valid(m)) out.push(`domain ${d.id}: gfn ${g} maps to frame ${m}, which does not exist`);
-        else if (this.frames.owner[m] !== d.id) out.push(`domain ${d.id}: gfn ${g} maps to frame ${m}, owned by ${this.frames.owner[m]}`);
+        else if (this.frames.owner[m] !== d.id && !this.foreignMapped(d.id, g)) out.push(`domain ${d.id}: gfn ${g} maps to frame ${m}, owned by ${this.frames.owner[m]}`);
       });
       for (let p = 0; p < d.ports.valid; p++) {
         if (d.ports.state[p] !== PortState.Interdomain) continue;

@@ -47,16 +47,29 @@ export function sharedInfoLayout(spec: Spec, arch: Arch): SharedInfoLayout {
   };
 }
 
+/** Where a vCPU's vcpu_info lives when it is not the legacy slot in shared_info. */
+export interface VcpuInfoLocation {
+  frame: Mfn;
+  offset: number;
+}
+
 /** Bit operations on a domain's shared_info frame, as Xen performs them (little-endian bitmaps). */
 export class SharedInfo {
+  /** vcpu_info areas registered with VCPUOP_register_vcpu_info, by vCPU (they replace the legacy slot). */
+  private readonly registered = new Map<number, VcpuInfoLocation>();
+  /** Called when a vCPU's evtchn_upcall_pending goes from 0 to 1 (Xen's vcpu_mark_events_pending kicks it). */
+  onUpcall: ((vcpu: number) => void) | undefined;
+  /** Called when a port's pending bit is newly set (Xen's evtchn_check_pollers). */
+  onPending: ((port: number) => void) | undefined;
+
   constructor(
     private readonly frames: FrameTable,
     readonly frame: Mfn,
     readonly layout: SharedInfoLayout,
   ) {}
 
-  private testAndSet(offset: number, bit: number): boolean {
-    const page = this.frames.write(this.frame);
+  private testAndSet(offset: number, bit: number, frame: Mfn = this.frame): boolean {
+    const page = this.frames.write(frame);
     const byte = offset + (bit >>> 3);
     const m = 1 << (bit & 7);
     const was = ((page[byte] as number) & m) !== 0;
@@ -83,6 +96,30 @@ export class SharedInfo {
     return v < this.layout.legacyVcpus ? this.layout.vcpuInfo + v * this.layout.vcpuInfoSize : undefined;
   }
 
+  /** Where vCPU `v`'s vcpu_info is now: a registered area, else its legacy slot, else nowhere. */
+  vcpuInfoLocation(v: number): VcpuInfoLocation | undefined {
+    const r = this.registered.get(v);
+    if (r) return r;
+    const off = this.vcpuInfoOffset(v);
+    return off === undefined ? undefined : { frame: this.frame, offset: off };
+  }
+
+  /** Moves vCPU `v`'s vcpu_info to a guest frame (the caller copies the contents). */
+  registerVcpuInfo(v: number, at: VcpuInfoLocation): void {
+    this.registered.set(v, at);
+  }
+
+  /** The registered vcpu_info areas, for snapshots. */
+  registeredVcpuInfo(): ReadonlyMap<number, VcpuInfoLocation> {
+    return new Map(this.registered);
+  }
+
+  /** Replaces the registered vcpu_info areas (restoring a snapshot). */
+  restoreRegisteredVcpuInfo(m: ReadonlyMap<number, VcpuInfoLocation>): void {
+    this.registered.clear();
+    for (const [k, v] of m) this.registered.set(k, v);
+  }
+
   isPending(port: number): boolean {
     return this.test(this.layout.pending, port);
   }
@@ -103,6 +140,7 @@ export class SharedInfo {
   setPending(port: number, vcpu: number): boolean {
     if (this.testAndSet(this.layout.pending, port)) return false;
     if (!this.test(this.layout.mask, port)) this.markSelector(port, vcpu);
+    this.onPending?.(port);
     return true;
   }
 
@@ -112,25 +150,39 @@ export class SharedInfo {
   }
 
   private markSelector(port: number, vcpu: number): void {
-    const vi = this.vcpuInfoOffset(vcpu);
+    const vi = this.vcpuInfoLocation(vcpu);
     if (vi === undefined) return;
     const word = Math.floor(port / (this.layout.wordBytes * 8));
-    if (!this.testAndSet(vi + this.layout.pendingSel, word)) {
-      const page = this.frames.write(this.frame);
-      page[vi + this.layout.upcallPending] = 1;
-    }
+    if (!this.testAndSet(vi.offset + this.layout.pendingSel, word, vi.frame)) this.markEventsPending(vcpu);
+  }
+
+  /** Xen's vcpu_mark_events_pending: set evtchn_upcall_pending; if it was clear, kick the vCPU. */
+  markEventsPending(vcpu: number): void {
+    const vi = this.vcpuInfoLocation(vcpu);
+    if (vi === undefined) return;
+    const page = this.frames.write(vi.frame);
+    const was = ((page[vi.offset + this.layout.upcallPending] as number) & 1) !== 0;
+    page[vi.offset + this.layout.upcallPending] = (page[vi.offset + this.layout.upcallPending] as number) | 1;
+    if (!was) this.onUpcall?.(vcpu);
   }
 
   /** The vCPU's evtchn_upcall_pending byte. */
   upcallPending(vcpu: number): number {
-    const vi = this.vcpuInfoOffset(vcpu);
-    return vi === undefined ? 0 : (this.frames.read(this.frame)[vi + this.layout.upcallPending] as number);
+    const vi = this.vcpuInfoLocation(vcpu);
+    return vi === undefined ? 0 : (this.frames.read(vi.frame)[vi.offset + this.layout.upcallPending] as number);
+  }
+
+  /** The vCPU's evtchn_upcall_mask byte (0 on Arm, which has none). */
+  upcallMask(vcpu: number): number {
+    const vi = this.vcpuInfoLocation(vcpu);
+    const at = this.layout.upcallMask;
+    return vi === undefined || at === undefined ? 0 : (this.frames.read(vi.frame)[vi.offset + at] as number);
   }
 
   /** Sets or clears the vCPU's evtchn_upcall_mask byte. */
   setUpcallMask(vcpu: number, masked: boolean): void {
-    const vi = this.vcpuInfoOffset(vcpu);
+    const vi = this.vcpuInfoLocation(vcpu);
     const at = this.layout.upcallMask;
-    if (vi !== undefined && at !== undefined) this.frames.write(this.frame)[vi + at] = masked ? 1 : 0;
+    if (vi !== undefined && at !== undefined) this.frames.write(vi.frame)[vi.offset + at] = masked ? 1 : 0;
   }
 }

@@ -19,6 +19,35 @@ import { Machine, type MachineConfig } from './machine.js';
 
 type Dispatcher = (h: XenHandler<CallContext>, ctx: CallContext, regs: Readonly<Registers>, mem: CallContext['domain']['memory']) => HypercallResult;
 
+interface DomainEntry {
+  domain: CallContext['domain'];
+  dispatch: Dispatcher;
+  ctxs: readonly CallContext[];
+  regNames: readonly string[];
+  bits: number;
+}
+
+/** `regs` itself when it has every register of the convention, else a copy with 0 for the missing ones. */
+function complete(names: readonly string[], regs: Readonly<Registers>): Readonly<Registers> {
+  // Unrolled for the usual six (number + five arguments): one register name per load site
+  // keeps each site's inline cache monomorphic, which a loop over the names does not.
+  if (
+    names.length === 6 &&
+    regs[names[0] as string] !== undefined &&
+    regs[names[1] as string] !== undefined &&
+    regs[names[2] as string] !== undefined &&
+    regs[names[3] as string] !== undefined &&
+    regs[names[4] as string] !== undefined &&
+    regs[names[5] as string] !== undefined
+  ) {
+    return regs;
+  }
+  if (names.every((r) => regs[r] !== undefined)) return regs;
+  const full: Registers = {};
+  for (const r of names) full[r] = regs[r] ?? 0n;
+  return full;
+}
+
 /** A host-side misuse of the VMM API (unknown domain or vCPU): not a guest error. */
 export class VmmError extends Error {
   override name = 'VmmError';
@@ -34,12 +63,23 @@ export interface VersionInfo {
   capabilities: string;
   changeset: string;
   commandline: string;
+  /** XENVER_build_id's bytes, as hex; absent: Xen built without a build id (-ENODATA). */
+  buildId?: string;
 }
 
 /** Options of a reference VMM beyond the machine. */
 export interface VmmOptions {
   version?: Partial<VersionInfo>;
+  /**
+   * Preemption: Xen's hypercall_preempt_check() (a softirq or an event pending) answers true
+   * at every n-th check within one run of a hypercall (default: never), so that long
+   * operations continue through `createContinuation` exactly as in Xen.
+   */
+  preemptEvery?: number;
 }
+
+/** The most restarts of one hypercall through continuations before the VMM calls it a bug of ours. */
+const MAX_RESTARTS = 1 << 20;
 
 /** The reference VMM. */
 export class ReferenceVmm {
@@ -50,6 +90,18 @@ export class ReferenceVmm {
   readonly internalErrors: { domid: number; regs: Registers; error: unknown }[] = [];
   private readonly handler: XenHandler<CallContext>;
   private readonly efault: number;
+  private readonly entries = new Map<number, DomainEntry>();
+  /** The registers of the call being dispatched (the innermost one, inside a multicall): for handlers that need bits the dispatcher masks off. */
+  callRegs: Readonly<Registers> = {};
+  /**
+   * The argument registers the guest holds after the last `hypercall()` when Xen preempted it
+   * and continued it (rewritten by hypercall_create_continuation, restarted transparently);
+   * undefined when it ran through at once.
+   */
+  lastContinuation: Readonly<Registers> | undefined;
+  private readonly preemptEvery: number;
+  private preemptChecks = 0;
+  private continuation: Registers | undefined;
 
   constructor(config: MachineConfig, options: VmmOptions = {}, spec: Spec = xenSpec) {
     this.machine = new Machine(spec, config);
@@ -65,6 +117,8 @@ export class ReferenceVmm {
       commandline: '',
       ...options.version,
     };
+    this.preemptEvery = options.preemptEvery ?? Infinity;
+    if (!(this.preemptEvery >= 1)) throw new VmmError(`preemptEvery must be at least 1, got ${options.preemptEvery}`);
     this.handler = xenHandler(this);
     this.efault = this.machine.errno['EFAULT'] as number;
   }
@@ -74,24 +128,112 @@ export class ReferenceVmm {
    * (missing registers read as 0); returns the result register, unsigned, as the guest sees it.
    */
   hypercall(domid: number, vcpu: number, regs: Readonly<Registers>): bigint {
-    const domain = this.machine.domain(domid);
-    if (!domain) throw new VmmError(`no domain ${domid}`);
-    if (!Number.isInteger(vcpu) || domain.vcpus[vcpu] === undefined) throw new VmmError(`domain ${domid} has no vCPU ${vcpu}`);
-    const conv = domain.abi.convention;
-    const full: Registers = {};
-    for (const r of [conv.number, ...conv.args]) full[r] = regs[r] ?? 0n;
-    const dispatch = dispatchers[domain.abi.name as keyof typeof dispatchers] as unknown as Dispatcher | undefined;
-    if (!dispatch) throw new VmmError(`no dispatcher for ABI ${domain.abi.name}`);
+    const e = this.entry(domid);
+    const ctx = e.ctxs[vcpu];
+    if (ctx === undefined) throw new VmmError(`domain ${domid} has no vCPU ${vcpu}`);
+    let full = complete(e.regNames, regs);
     let result: HypercallResult;
+    this.lastContinuation = undefined;
     try {
-      result = dispatch(this.handler, { vmm: this, domain, vcpu }, full, domain.memory);
+      // A continuation rewrites the registers and the guest re-executes the call: restart.
+      for (let restarts = 0; ; restarts++) {
+        this.preemptChecks = 0;
+        this.continuation = undefined;
+        this.callRegs = full;
+        result = e.dispatch(this.handler, ctx, full, e.domain.memory);
+        const next = this.continuation as Registers | undefined;
+        if (next === undefined) break;
+        if (restarts === MAX_RESTARTS) throw new Error(`hypercall restarted ${MAX_RESTARTS} times without finishing`);
+        e.domain.memory.flush();
+        this.lastContinuation = full = next;
+      }
     } catch (error) {
-      this.internalErrors.push({ domid, regs: full, error });
+      this.internalErrors.push({ domid, regs: full === regs ? { ...regs } : full, error });
       result = this.efault;
     } finally {
-      domain.memory.flush();
+      this.continuation = undefined;
+      e.domain.memory.flush();
     }
-    return BigInt.asUintN(domain.arch.wordSize * 8, BigInt(result));
+    return BigInt.asUintN(e.bits, BigInt(result));
+  }
+
+  /**
+   * Xen's hypercall_preempt_check(): whether a long operation should stop here and continue
+   * later (see `VmmOptions.preemptEvery`). Handlers check between units of work, never before
+   * the first, as Xen's do.
+   */
+  preemptCheck(): boolean {
+    return ++this.preemptChecks % this.preemptEvery === 0;
+  }
+
+  /**
+   * Xen's hypercall_create_continuation(op, args...): the call stops and is re-executed with
+   * hypercall `op` and these arguments in the argument registers of the caller's ABI (the
+   * rest unchanged). Returns what the handler returns meanwhile (`op`, as Xen). Inside a
+   * multicall, the multicall takes the continuation into the entry (`takeContinuation`).
+   */
+  createContinuation(ctx: CallContext, op: number, args: readonly bigint[]): HypercallResult {
+    const conv = ctx.domain.abi.convention;
+    const next: Registers = { ...this.callRegs, [conv.number]: BigInt(op) };
+    args.forEach((a, i) => {
+      const r = conv.args[i];
+      if (r === undefined) throw new Error(`continuation of hypercall ${op} has ${args.length} arguments; ${ctx.domain.abi.name} passes ${conv.args.length}`);
+      next[r] = BigInt.asUintN(ctx.domain.arch.wordSize * 8, a);
+    });
+    this.continuation = next;
+    return op;
+  }
+
+  /** The continuation the last dispatched call asked for (cleared): for multicall. */
+  takeContinuation(): Readonly<Registers> | undefined {
+    const c = this.continuation;
+    this.continuation = undefined;
+    return c;
+  }
+
+  /**
+   * Runs one call inside another (a multicall entry) through the caller's ABI dispatcher:
+   * same domain and vCPU, these registers; returns the handler's result (a negative errno or
+   * a value), -EFAULT for an unreadable argument. Exceptions of ours propagate to the
+   * enclosing `hypercall()`.
+   */
+  dispatch(ctx: CallContext, regs: Readonly<Registers>): HypercallResult {
+    const e = this.entry(ctx.domain.id);
+    const full = complete(e.regNames, regs);
+    const outer = this.callRegs;
+    this.callRegs = full;
+    try {
+      return e.dispatch(this.handler, ctx, full, e.domain.memory);
+    } finally {
+      this.callRegs = outer;
+    }
+  }
+
+  /** Whether a handler method of this VMM is named so (an operation id, or a hypercall's catch-all). */
+  implements(method: string): boolean {
+    return typeof (this.handler as Record<string, unknown>)[method] === 'function';
+  }
+
+  /** The cached dispatch facts of a domain (rebuilt when the domain object changes). */
+  private entry(domid: number): DomainEntry {
+    const domain = this.machine.domain(domid);
+    if (!domain) throw new VmmError(`no domain ${domid}`);
+    let e = this.entries.get(domid);
+    if (e === undefined || e.domain !== domain) {
+      const conv = domain.abi.convention;
+      const dispatch = dispatchers[domain.abi.name as keyof typeof dispatchers] as unknown as Dispatcher | undefined;
+      if (!dispatch) throw new VmmError(`no dispatcher for ABI ${domain.abi.name}`);
+      e = {
+        domain,
+        dispatch,
+        // One frozen context per vCPU: handlers only read it, so calls allocate none.
+        ctxs: domain.vcpus.map((_, vcpu) => Object.freeze({ vmm: this, domain, vcpu })),
+        regNames: [conv.number, ...conv.args],
+        bits: domain.arch.wordSize * 8,
+      };
+      this.entries.set(domid, e);
+    }
+    return e;
   }
 
   /** The result register read as a signed value (a negative errno or a count). */

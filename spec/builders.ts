@@ -18,6 +18,7 @@ import type {
   Field,
   Hypercall,
   Operation,
+  ReferenceVmmStatus,
   Privilege,
   Reference,
   Resource,
@@ -103,6 +104,8 @@ export interface OpOpts {
   arches?: string[];
   tools?: boolean;
   deprecated?: Deprecation;
+  /** Declared unimplemented in the reference VMM (which answers -ENOSYS), with the reason. */
+  referenceVmm?: ReferenceVmmStatus;
   ref?: Reference;
 }
 
@@ -120,6 +123,8 @@ export interface HypercallOpts {
   errors?: ErrorDecl[];
   produces?: ResourceUse[];
   consumes?: ResourceUse[];
+  /** Declared unimplemented in the reference VMM (which answers -ENOSYS), with the reason. */
+  referenceVmm?: ReferenceVmmStatus;
   ref?: Reference;
 }
 
@@ -239,6 +244,7 @@ export function familyBuilder(family: string, header: string) {
       if (o.arches) r.arches = o.arches;
       if (o.tools) r.tools = true;
       if (o.deprecated) r.deprecated = o.deprecated;
+      if (o.referenceVmm) r.referenceVmm = o.referenceVmm;
       return r;
     },
     /** A hypercall. Sub-op command constants are derived from its operations. */
@@ -268,6 +274,7 @@ export function familyBuilder(family: string, header: string) {
       }
       if (o.produces) h.produces = o.produces;
       if (o.consumes) h.consumes = o.consumes;
+      if (o.referenceVmm) h.referenceVmm = o.referenceVmm;
       return h;
     },
     /** A resource kind. */

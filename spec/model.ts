@@ -411,6 +411,16 @@ export const Deprecation = Type.Object(
 );
 export type Deprecation = Static<typeof Deprecation>;
 
+/** How the reference VMM stands to an operation it does not implement (it then answers -ENOSYS). */
+export const ReferenceVmmStatus = Type.Object(
+  {
+    implemented: Type.Literal(false),
+    reason: Type.String({ description: 'Why the reference VMM does not implement it' }),
+  },
+  { additionalProperties: false },
+);
+export type ReferenceVmmStatus = Static<typeof ReferenceVmmStatus>;
+
 /** One operation of a multiplexed hypercall, selected by a command value. */
 export const Operation = Type.Object(
   {
@@ -431,6 +441,7 @@ export const Operation = Type.Object(
     ),
     tools: Type.Optional(Type.Boolean()),
     deprecated: Type.Optional(Deprecation),
+    referenceVmm: Type.Optional(ReferenceVmmStatus),
     ref: Reference,
   },
   { additionalProperties: false },
@@ -502,6 +513,7 @@ export const Hypercall = Type.Object(
       Type.Array(Type.String(), { description: 'Registers (and flags) this call may change, when narrower or wider than the convention’s' }),
     ),
     noReturn: Type.Optional(Type.Boolean({ description: 'The call does not return to its caller (IRET, SYSEXIT)' })),
+    referenceVmm: Type.Optional(ReferenceVmmStatus),
     ref: Reference,
   },
   { additionalProperties: false },

@@ -51,6 +51,8 @@ export class FrameTable {
   pinned: Uint8Array;
   private freeList: number[];
   private current: FramesSnapshot | undefined;
+  /** Pages whose contents the last `restore()` copied back (the ones written since the snapshot). */
+  pagesRestored = 0;
   /** 1 where the current snapshot's undo log already holds the page. */
   private saved: Uint8Array;
 
@@ -91,6 +93,36 @@ export class FrameTable {
     this.pinned[f] = 0;
     this.write(mfn(f)).fill(0);
     return mfn(f);
+  }
+
+  /**
+   * Allocates 2^order contiguous zeroed frames, naturally aligned, all below frame `limit`
+   * (Xen's alloc_domheap_pages with MEMF_bits), to a domain; the first frame, or undefined.
+   */
+  allocExtent(domid: number, order: number, limit = this.count): Mfn | undefined {
+    const n = 2 ** order;
+    const end = Math.min(limit, this.count);
+    if (n === 1) {
+      const f = this.freeList[this.freeList.length - 1];
+      if (f !== undefined && f < end) return this.alloc(domid);
+    }
+    for (let base = 0; base + n <= end; base += n) {
+      let free = true;
+      for (let i = 0; i < n && free; i++) free = this.owner[base + i] === NO_OWNER;
+      if (!free) continue;
+      this.freeList = this.freeList.filter((f) => f < base || f >= base + n);
+      for (let i = 0; i < n; i++) {
+        const f = base + i;
+        this.owner[f] = domid;
+        this.type[f] = PageType.Writable;
+        this.typeCount[f] = 0;
+        this.refCount[f] = 1;
+        this.pinned[f] = 0;
+            this.write(mfn(f)).fill(0);
+      }
+      return mfn(base);
+    }
+    return undefined;
   }
 
   /** Returns a frame to the free pool. */
@@ -141,6 +173,7 @@ export class FrameTable {
   /** Restores the latest snapshot; it stays current, so it can be restored again. */
   restore(s: FramesSnapshot): void {
     if (s !== this.current) throw new Error('only the latest snapshot of a machine can be restored');
+    this.pagesRestored = s.undo.size;
     for (const [f, page] of s.undo) {
       this.bytes.set(page, f * PAGE_SIZE);
       this.saved[f] = 0;

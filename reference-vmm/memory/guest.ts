@@ -15,6 +15,9 @@ import { BOUNCE_PAGES, type FrameTable } from './frames.js';
 /** No machine frame behind a guest frame. */
 export const INVALID_MFN = -1;
 
+/** The highest guest address the model handles (a JavaScript number holds it exactly). */
+const MAX_SAFE_ADDRESS = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** The largest p2m the model keeps (2^24 frames = 64 GiB of guest-physical space). */
 export const MAX_GFNS = 1 << 24;
 
@@ -80,12 +83,16 @@ export class GuestMemory implements DispatchMemory {
    * in host memory is assembled in a bounce area and copied back by `flush()`.
    */
   locate(addr: bigint, size: number): number {
-    if (addr < 0n || size < 0 || addr > BigInt(Number.MAX_SAFE_INTEGER)) return -1;
+    if (addr < 0n || size < 0 || addr > MAX_SAFE_ADDRESS) return -1;
     const a = Number(addr);
     const first = Math.floor(a / PAGE_SIZE);
-    if (size === 0) {
-      const m = this.lookup(gfn(first));
-      return m === undefined ? -1 : m * PAGE_SIZE + (a % PAGE_SIZE);
+    const off = a - first * PAGE_SIZE;
+    if (off + size <= PAGE_SIZE) {
+      // Within one page (the usual case): no bounce, at most one page to save.
+      const m = first < this.maxFrames ? (this.p2m[first] as number) : INVALID_MFN;
+      if (m === INVALID_MFN) return -1;
+      if (size > 0) this.frames.touch(m);
+      return m * PAGE_SIZE + off;
     }
     const last = Math.floor((a + size - 1) / PAGE_SIZE);
     const m0 = this.lookup(gfn(first));

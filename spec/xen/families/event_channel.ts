@@ -181,6 +181,7 @@ const ops = [
     ref: { header: H, handler: `${C}:evtchn_bind_virq` },
   }),
   b.op('EVTCHNOP_bind_pirq', 2, 'Binds a physical IRQ to a new port (hardware or driver domains).', {
+    referenceVmm: { implemented: false, reason: 'physical IRQs are not modelled (no devices)' },
     arg: 'struct evtchn_bind_pirq', argDir: 'inout',
     errors: [
       err('EINVAL', 'The PIRQ is not below the domain’s nr_pirqs.', when.state('pirq-out-of-range')),
@@ -246,6 +247,7 @@ const ops = [
     ref: { header: H, handler: `${C}:evtchn_unmask` },
   }),
   b.op('EVTCHNOP_reset', 10, 'Closes every port of a domain and returns it to the 2-level ABI.', {
+    referenceVmm: { implemented: false, reason: 'not implemented yet' },
     arg: 'struct evtchn_reset', argDir: 'in',
     errors: [
       noDomain('arg.dom'),
@@ -258,6 +260,7 @@ const ops = [
     ref: { header: H, handler: `${C}:evtchn_reset` },
   }),
   b.op('EVTCHNOP_init_control', 11, 'Registers a vCPU’s FIFO control block; the first call switches the domain to the FIFO ABI.', {
+    referenceVmm: { implemented: false, reason: 'the FIFO event-channel ABI is not modelled (2-level only)' },
     arg: 'struct evtchn_init_control', argDir: 'inout',
     errors: [
       noVcpu('arg.vcpu'),
@@ -269,6 +272,7 @@ const ops = [
     ref: { header: H, handler: 'xen/common/event_fifo.c:evtchn_fifo_init_control' },
   }),
   b.op('EVTCHNOP_expand_array', 12, 'Adds a page of FIFO event words.', {
+    referenceVmm: { implemented: false, reason: 'the FIFO event-channel ABI is not modelled (2-level only)' },
     arg: 'struct evtchn_expand_array', argDir: 'in',
     errors: [
       err('EOPNOTSUPP', 'The domain does not use the FIFO ABI.', when.state('abi-2l')),
@@ -278,6 +282,7 @@ const ops = [
     ref: { header: H, handler: 'xen/common/event_fifo.c:evtchn_fifo_expand_array' },
   }),
   b.op('EVTCHNOP_set_priority', 13, 'Sets a port’s FIFO priority.', {
+    referenceVmm: { implemented: false, reason: 'the FIFO event-channel ABI is not modelled (2-level only)' },
     arg: 'struct evtchn_set_priority', argDir: 'in',
     errors: [
       badPort('arg.port'),
@@ -304,6 +309,7 @@ const hypercalls = [
     ref: { header: H, handler: `${C}:do_event_channel_op` },
   }),
   b.hypercall('event_channel_op_compat', 16, 'Legacy form of event_channel_op: a struct evtchn_op carrying the command and its argument.', {
+    referenceVmm: { implemented: false, reason: 'not implemented yet: the legacy wrapper (struct evtchn_op) of event_channel_op' },
     abis: { 'x86_64-pv': 'native', 'x86_32-pv': 'native' },
     args: [arg('uop', 'ptr(struct evtchn_op)', 'Command and argument.', { dir: 'inout' })],
     deprecated: { since: '0x00030202', replacedBy: 'event_channel_op', doc: 'Only commands 0 to 9 are accepted.' },

@@ -451,6 +451,7 @@ const ops = [
     ref: { header: H, handler: `${C}:do_memory_op` },
   }),
   b.op('XENMEM_set_pod_target', 16, 'Sets the populate-on-demand memory target of an HVM domain and returns its PoD counters.', {
+    referenceVmm: { implemented: false, reason: 'populate-on-demand is a toolstack interface for HVM guests; the model has no PoD cache' },
     arg: 'struct xen_pod_target', argDir: 'inout', abis: ['x86'], privilege: 'control-domain',
     errors: [
       fault,
@@ -465,6 +466,7 @@ const ops = [
     ref: { header: H, handler: `${X}:arch_memory_op` },
   }),
   b.op('XENMEM_get_pod_target', 17, 'Returns the populate-on-demand counters of an HVM domain.', {
+    referenceVmm: { implemented: false, reason: 'populate-on-demand is a toolstack interface for HVM guests; the model has no PoD cache' },
     arg: 'struct xen_pod_target', argDir: 'inout', abis: ['x86'], privilege: 'control-domain',
     errors: [
       fault,
@@ -476,14 +478,17 @@ const ops = [
     ref: { header: H, handler: `${X}:arch_memory_op` },
   }),
   b.op('XENMEM_get_sharing_freed_pages', 18, 'Returns how many frames memory sharing has saved (0 without sharing support, always 0 on Arm); no permission check.', {
+    referenceVmm: { implemented: false, reason: 'memory sharing (CONFIG_MEM_SHARING) is not modelled' },
     arg: null, tools: true,
     ref: { header: H, handler: `${X64}:subarch_memory_op` },
   }),
   b.op('XENMEM_get_sharing_shared_pages', 19, 'Returns how many frames are currently shared (0 without sharing support, always 0 on Arm); no permission check.', {
+    referenceVmm: { implemented: false, reason: 'memory sharing (CONFIG_MEM_SHARING) is not modelled' },
     arg: null, tools: true,
     ref: { header: H, handler: `${X64}:subarch_memory_op` },
   }),
   b.op('XENMEM_paging_op', 20, 'Runs a XENMEM_paging_op_* command of the memory pager on another domain (Xen built with MEM_PAGING).', {
+    referenceVmm: { implemented: false, reason: 'memory paging (CONFIG_MEM_PAGING) is not modelled' },
     arg: 'struct xen_mem_paging_op', argDir: 'inout', abis: ['x86'], tools: true, privilege: 'device-model',
     errors: [
       err('ENOSYS', 'Xen was built without memory paging, or op is not a XENMEM_paging_op_* command.', when.value('arg.op', 'gt', 2)),
@@ -497,6 +502,7 @@ const ops = [
     ref: { header: H, handler: 'xen/arch/x86/mm/mem_paging.c:mem_paging_memop' },
   }),
   b.op('XENMEM_access_op', 21, 'Sets or reads the access rights enforced on frames of a monitored domain (XENMEM_access_op_* in op).', {
+    referenceVmm: { implemented: false, reason: 'mem_access (VM introspection) is not modelled' },
     arg: 'struct xen_mem_access_op', argDir: 'inout', tools: true, privilege: 'device-model',
     errors: [
       fault,
@@ -511,6 +517,7 @@ const ops = [
     ref: { header: H, handler: 'xen/common/mem_access.c:mem_access_memop' },
   }),
   b.op('XENMEM_sharing_op', 22, 'Runs a XENMEM_sharing_op_* command: nominate, share, range-share, fork or debug pages of domains (Xen built with MEM_SHARING).', {
+    referenceVmm: { implemented: false, reason: 'memory sharing (CONFIG_MEM_SHARING) is not modelled' },
     arg: 'struct xen_mem_sharing_op', argDir: 'inout', abis: ['x86'], tools: true, privilege: 'device-model',
     errors: [
       err('ENOSYS', 'Xen was built without memory sharing; op is unknown or debug_mfn; fork_reset on a domain that is not a fork.', when.value('arg.op', 'gt', 10)),
@@ -552,6 +559,7 @@ const ops = [
     ref: { header: H, handler: `${C}:xenmem_add_to_physmap_batch` },
   }),
   b.op('XENMEM_claim_pages', 24, 'Reserves nr_extents pages of free host memory for a domain’s future allocations (0 cancels the claim); one claim per domain. Not in the 32-bit compat table (ENOSYS).', {
+    referenceVmm: { implemented: false, reason: 'toolstack memory claims are not modelled' },
     arg: 'struct xen_memory_reservation', argDir: 'in', tools: true, privilege: 'control-domain',
     errors: [
       err('ENOSYS', 'The caller is a 32-bit x86 guest: the compat translation has no claim_pages.', when.state('compat-caller')),
@@ -567,6 +575,7 @@ const ops = [
     ref: { header: H, handler: 'xen/common/page_alloc.c:domain_set_outstanding_pages' },
   }),
   b.op('XENMEM_machphys_compat_mfn_list', 25, 'Like machphys_mfn_list, for the table 32-bit PV guests see.', {
+    referenceVmm: { implemented: false, reason: 'the read-only compat M2P table is not modelled' },
     arg: 'struct xen_machphys_mfn_list', argDir: 'inout', abis: ['x86'],
     errors: [
       err('EOPNOTSUPP', 'Xen runs without 32-bit PV support.', when.state('pv32-disabled')),
@@ -577,6 +586,7 @@ const ops = [
     ref: { header: H, handler: `${X64}:subarch_memory_op` },
   }),
   b.op('XENMEM_get_vnumainfo', 26, 'Copies a domain’s virtual NUMA topology into the caller’s buffers; returns 0.', {
+    referenceVmm: { implemented: false, reason: 'vNUMA topology is not modelled' },
     arg: 'struct xen_vnuma_topology_info', argDir: 'inout',
     errors: [
       restarted,
@@ -595,6 +605,7 @@ const ops = [
     ref: { header: H, handler: `${C}:do_memory_op` },
   }),
   b.op('XENMEM_reserved_device_memory_map', 27, 'Lists the guest-physical ranges devices need reserved (all devices, or one PCI device); no permission check.', {
+    referenceVmm: { implemented: false, reason: 'no passthrough devices: there is no reserved device memory' },
     arg: 'struct xen_reserved_device_memory_map', argDir: 'inout', tools: true,
     errors: [
       restarted,
@@ -607,6 +618,7 @@ const ops = [
     ref: { header: H, handler: `${C}:do_memory_op` },
   }),
   b.op('XENMEM_acquire_resource', 28, 'Maps frames of another domain’s resource (ioreq server pages, grant table frames, vCPU trace buffer) into the caller, or returns the resource size.', {
+    referenceVmm: { implemented: false, reason: 'mapping of Xen resources by the toolstack or a device model (ioreq servers, vmtrace, grant frames) is not modelled' },
     arg: 'struct xen_mem_acquire_resource', argDir: 'inout', privilege: 'device-model',
     errors: [
       err('EACCES', 'x86: the caller is translated (HVM, PVH) and not the hardware domain.', when.state('translated-caller')),

@@ -219,6 +219,7 @@ const ops = [
     ref: ref('do_physdev_op'),
   }),
   b.op('PHYSDEVOP_apic_read', 8, 'Reads an IO-APIC register.', {
+    referenceVmm: { implemented: false, reason: 'IO-APIC access by the hardware domain is not modelled (no physical interrupt controllers)' },
     arg: 'struct physdev_apic', argDir: 'inout',
     abis: PV,
     privilege: 'control-domain',
@@ -226,6 +227,7 @@ const ops = [
     ref: ref('ioapic_guest_read', 'xen/arch/x86/io_apic.c'),
   }),
   b.op('PHYSDEVOP_apic_write', 9, 'Writes an IO-APIC register; Xen intercepts redirection-table writes to route the pin itself.', {
+    referenceVmm: { implemented: false, reason: 'IO-APIC access by the hardware domain is not modelled (no physical interrupt controllers)' },
     arg: 'struct physdev_apic', argDir: 'in',
     abis: PV,
     privilege: 'control-domain',
@@ -237,6 +239,7 @@ const ops = [
     ref: ref('ioapic_guest_write', 'xen/arch/x86/io_apic.c'),
   }),
   b.op('PHYSDEVOP_alloc_irq_vector', 10, 'Compatibility no-op: returns the IRQ number as the vector; Xen allocates real vectors itself.', {
+    referenceVmm: { implemented: false, reason: 'physical IRQs are not modelled (no devices)' },
     arg: 'struct physdev_irq', argDir: 'inout',
     abis: PV,
     privilege: 'control-domain',
@@ -244,6 +247,7 @@ const ops = [
     ref: ref('do_physdev_op'),
   }),
   b.op('PHYSDEVOP_free_irq_vector', 11, 'Defined by the header but not implemented: every caller gets ENOSYS.', {
+    referenceVmm: { implemented: false, reason: 'Xen 4.17 has no handler either: the -ENOSYS is exact' },
     arg: 'struct physdev_irq', argDir: 'in',
     errors: [err('ENOSYS', 'Xen 4.17 has no handler for this command.', when.state('unimplemented'))],
     ref: ref('pci_physdev_op', PCI),
@@ -260,6 +264,7 @@ const ops = [
     ref: ref('do_physdev_op'),
   }),
   b.op('PHYSDEVOP_map_pirq', 13, 'Maps a GSI or MSI source to a PIRQ of a domain, allocating the PIRQ when none is given.', {
+    referenceVmm: { implemented: false, reason: 'physical IRQs are not modelled (no devices)' },
     arg: 'struct physdev_map_pirq', argDir: 'inout',
     abis: X86,
     privilege: 'device-model',
@@ -287,6 +292,7 @@ const ops = [
     ref: ref('physdev_map_pirq'),
   }),
   b.op('PHYSDEVOP_unmap_pirq', 14, 'Removes a PIRQ mapping of a domain.', {
+    referenceVmm: { implemented: false, reason: 'physical IRQs are not modelled (no devices)' },
     arg: 'struct physdev_unmap_pirq', argDir: 'in',
     abis: X86,
     privilege: 'device-model',
@@ -301,6 +307,7 @@ const ops = [
     ref: ref('physdev_unmap_pirq'),
   }),
   b.op('PHYSDEVOP_manage_pci_add', 15, 'Legacy: announces a PCI device on segment 0.', {
+    referenceVmm: { implemented: false, reason: 'PCI devices are not modelled' },
     arg: 'struct physdev_manage_pci', argDir: 'in',
     abis: PV,
     privilege: 'control-domain',
@@ -310,6 +317,7 @@ const ops = [
     ref: ref('pci_add_device', 'xen/drivers/passthrough/pci.c'),
   }),
   b.op('PHYSDEVOP_manage_pci_remove', 16, 'Legacy: withdraws a PCI device on segment 0.', {
+    referenceVmm: { implemented: false, reason: 'PCI devices are not modelled' },
     arg: 'struct physdev_manage_pci', argDir: 'in',
     abis: PV,
     privilege: 'control-domain',
@@ -331,6 +339,7 @@ const ops = [
     ref: ref('do_physdev_op'),
   }),
   b.op('PHYSDEVOP_restore_msi', 19, 'Legacy: reprograms the MSI state of a device on segment 0 (after resume).', {
+    referenceVmm: { implemented: false, reason: 'PCI devices and MSI are not modelled' },
     arg: 'struct physdev_restore_msi', argDir: 'in',
     abis: PV,
     errors: [
@@ -342,6 +351,7 @@ const ops = [
     ref: ref('pci_restore_msi_state', 'xen/arch/x86/msi.c'),
   }),
   b.op('PHYSDEVOP_manage_pci_add_ext', 20, 'Legacy: announces a PCI device on segment 0 with extended-function and SR-IOV details.', {
+    referenceVmm: { implemented: false, reason: 'PCI devices are not modelled' },
     arg: 'struct physdev_manage_pci_ext', argDir: 'in',
     abis: PV,
     privilege: 'control-domain',
@@ -356,6 +366,7 @@ const ops = [
     ref: ref('pci_add_device', 'xen/drivers/passthrough/pci.c'),
   }),
   b.op('PHYSDEVOP_setup_gsi', 21, 'Sets trigger mode and polarity of a GSI and programs its IO-APIC pin.', {
+    referenceVmm: { implemented: false, reason: 'physical IRQs are not modelled (no devices)' },
     arg: 'struct physdev_setup_gsi', argDir: 'in',
     abis: PV,
     privilege: 'control-domain',
@@ -379,6 +390,7 @@ const ops = [
     ref: ref('get_free_pirq', 'xen/arch/x86/irq.c'),
   }),
   b.op('PHYSDEVOP_pci_mmcfg_reserved', 24, 'Reports a firmware-reserved MMCONFIG region so Xen may use it (and map it for a PVH hardware domain).', {
+    referenceVmm: { implemented: false, reason: 'PCI devices are not modelled' },
     arg: 'struct physdev_pci_mmcfg_reserved', argDir: 'in',
     abis: X86,
     privilege: 'control-domain',
@@ -392,6 +404,7 @@ const ops = [
     ref: ref('pci_mmcfg_reserved', 'xen/arch/x86/x86_64/mmconfig-shared.c'),
   }),
   b.op('PHYSDEVOP_pci_device_add', 25, 'Announces a PCI device (any segment), optionally a virtual or extended function, optionally with its NUMA node.', {
+    referenceVmm: { implemented: false, reason: 'PCI devices are not modelled' },
     arg: 'struct physdev_pci_device_add', argDir: 'in',
     privilege: 'control-domain',
     errors: [
@@ -405,6 +418,7 @@ const ops = [
     ref: ref('pci_physdev_op', PCI),
   }),
   b.op('PHYSDEVOP_pci_device_remove', 26, 'Withdraws a PCI device (any segment).', {
+    referenceVmm: { implemented: false, reason: 'PCI devices are not modelled' },
     arg: 'struct physdev_pci_device', argDir: 'in',
     privilege: 'control-domain',
     errors: [
@@ -418,6 +432,7 @@ const ops = [
     ref: ref('pci_physdev_op', PCI),
   }),
   b.op('PHYSDEVOP_restore_msi_ext', 27, 'Reprograms the MSI state of a device (any segment), e.g. after resume.', {
+    referenceVmm: { implemented: false, reason: 'PCI devices and MSI are not modelled' },
     arg: 'struct physdev_pci_device', argDir: 'in',
     abis: PV,
     errors: [noPciDevice, err('EOPNOTSUPP', 'MSI is disabled on the host.', when.state('msi-disabled'))],
@@ -436,6 +451,7 @@ const ops = [
     ref: ref('do_physdev_op'),
   }),
   b.op('PHYSDEVOP_dbgp_op', 29, 'Tells Xen the hardware domain is about to reset, or has reset, the EHCI controller behind the USB debug port.', {
+    referenceVmm: { implemented: false, reason: 'USB debug ports are not modelled' },
     arg: 'struct physdev_dbgp_op', argDir: 'in',
     abis: X86,
     privilege: 'hardware-domain',
@@ -447,6 +463,7 @@ const ops = [
     ref: ref('dbgp_op', 'xen/drivers/char/ehci-dbgp.c'),
   }),
   b.op('PHYSDEVOP_prepare_msix', 30, 'Promises Xen that the MSI-X table BARs of a device will not move, so Xen can set up MSI-X.', {
+    referenceVmm: { implemented: false, reason: 'PCI devices and MSI-X are not modelled' },
     arg: 'struct physdev_pci_device', argDir: 'in',
     abis: PV,
     privilege: 'control-domain',
@@ -459,6 +476,7 @@ const ops = [
     ref: ref('pci_prepare_msix', 'xen/arch/x86/msi.c'),
   }),
   b.op('PHYSDEVOP_release_msix', 31, 'Withdraws the promise of PHYSDEVOP_prepare_msix: the BARs may change again.', {
+    referenceVmm: { implemented: false, reason: 'PCI devices and MSI-X are not modelled' },
     arg: 'struct physdev_pci_device', argDir: 'in',
     abis: PV,
     privilege: 'control-domain',
@@ -494,6 +512,7 @@ const hypercalls = [
     ref: { header: H, handler: `${C}:do_physdev_op` },
   }),
   b.hypercall('physdev_op_compat', 19, 'Legacy form of physdev_op: a struct physdev_op carrying the command and its argument.', {
+    referenceVmm: { implemented: false, reason: 'not implemented yet: the legacy wrapper (struct physdev_op) of physdev_op' },
     abis: { 'x86_64-pv': 'native', 'x86_32-pv': 'compat' },
     args: [arg('uop', 'ptr(struct physdev_op)', 'Command and argument.', { dir: 'inout' })],
     deprecated: { since: '0x00030202', replacedBy: 'physdev_op', doc: 'Forwards any command to physdev_op with a pointer to the union.' },

@@ -364,6 +364,7 @@ const hypercalls = [
     ref: mmuRef,
   }),
   b.hypercall('set_gdt', 2, 'Replaces the vCPU’s GDT with the frames listed (512 descriptors per frame); the frames become descriptor pages and must not be writable mappings.', {
+    referenceVmm: { implemented: false, reason: 'descriptor tables (GDT frames, descriptor validation) are outside the reference VMM’s PV MMU model' },
     abis: PV('compat'),
     args: [
       arg('frame_list', 'ptr(xen_ulong_t)', 'Frames of the new GDT; entries/512 rounded up are read.', { dir: 'in' }),
@@ -418,6 +419,7 @@ const hypercalls = [
     ref: { header: H, handler: `${MISC}:do_get_debugreg` },
   }),
   b.hypercall('update_descriptor', 10, 'Writes one checked 8-byte descriptor at a guest-physical address (of a GDT/LDT page or an ordinary writable page).', {
+    referenceVmm: { implemented: false, reason: 'descriptor tables (GDT/LDT descriptor validation) are outside the reference VMM’s PV MMU model' },
     abis: PV('compat'),
     args: [
       arg('gaddr', 'uint64_t', 'Guest-physical (machine, for PV) address of the descriptor.'),
@@ -498,6 +500,7 @@ const hypercalls = [
     ref: { header: H, handler: `${MM}:do_update_va_mapping_otherdomain` },
   }),
   b.hypercall('iret', 23, 'Returns from the guest kernel to the context in the frame on the guest stack (struct iret_context on 64-bit; eax, eip, cs, eflags[, esp, ss] on 32-bit). Must be jumped to, not called; on success it does not return to the caller. A frame that cannot be read, or a return to user mode without user page tables, crashes the domain.', {
+    referenceVmm: { implemented: false, reason: 'returning to a guest context (a frame on the guest stack, kernel/user mode switches) is outside the model of guests' },
     abis: PV('compat'),
     noReturn: true,
     args: [],
