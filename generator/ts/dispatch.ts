@@ -298,7 +298,10 @@ function dispatchFile(ts: TsModel, printer: TsPrinter, cms: CallModel[], abi: Ab
           use(ps);
           lines.push(`  case ${op.value}:`, `    return h.${h.name}$${op.name}?.(ctx${ps.length ? `, ${args(ps)}` : ''}) ?? ${whole} ?? ENOSYS;`);
         }
-        lines.push('  default:', '    return ENOSYS;', '}');
+        // An unknown command goes to the hypercall-level method when there is one, so an
+        // implementation can give the error Xen gives (vcpu_op checks the vCPU first, Arm
+        // answers -EINVAL); without one, -ENOSYS.
+        lines.push('  default:', `    return ${whole} ?? ENOSYS;`, '}');
       }
     }
     helpers.push({

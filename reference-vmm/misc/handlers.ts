@@ -171,6 +171,8 @@ export function miscHandlers(vmm: ReferenceVmm): XenHandler<CallContext> {
       dom(c.domain).vmAssist &= ~bit;
       return 0;
     },
+    // Any other command: Xen checks the type before the command.
+    vm_assist: (c, _cmd, type) => (validAssist(c.domain, type) === undefined ? e('EINVAL') : e('ENOSYS')),
 
     // ─────────────── physdev_op ───────────────
     physdev_op$PHYSDEVOP_IRQ_UNMASK_NOTIFY: () => 0,
@@ -226,6 +228,8 @@ export function miscHandlers(vmm: ReferenceVmm): XenHandler<CallContext> {
       return registerCallback(c, r.type, r.flags, r.address);
     },
     callback_op$CALLBACKOP_unregister: (c, arg) => unregisterCallback(c, arg.read().type),
+    // Any other command: the 64-bit handler says -ENOSYS, the 32-bit (compat) one -EINVAL.
+    callback_op: (c) => (c.domain.arch.wordSize === 4 ? e('EINVAL') : e('ENOSYS')),
     set_callbacks: (c, ...args) => {
       if (args.length === 3) {
         registerCallback(c, C.event, 0, args[0]);

@@ -189,7 +189,8 @@ export function vcpuHandlers(vmm: ReferenceVmm): XenHandler<CallContext> {
     // hypercall-level method for it; the NULL check needs the pointer.
     vcpu_op: (c, cmd, vcpuid, arg) => {
       if (!exists(c, vcpuid)) return e('ENOENT');
-      if (cmd !== sendNmi) return e('ENOSYS');
+      // Arm's vcpu_op answers every command it does not implement with -EINVAL.
+      if (cmd !== sendNmi) return c.domain.arch.family === 'arm' ? e('EINVAL') : e('ENOSYS');
       if (arg !== 0n) return e('EINVAL');
       const s = sched.vcpu(c.domain, vcpuid);
       if (!s.nmiPending) {

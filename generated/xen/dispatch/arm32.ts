@@ -63,7 +63,7 @@ function hc_memory_op<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers_arm3
     case 28:
       return h.memory_op$XENMEM_acquire_resource?.(ctx, new GuestRef(mem, _arg, XenMemAcquireResource_arm32)) ?? h.memory_op?.(ctx, _cmd, _arg) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.memory_op?.(ctx, _cmd, _arg) ?? ENOSYS;
   }
 }
 
@@ -102,7 +102,7 @@ function hc_xen_version<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers_ar
     case 10:
       return h.xen_version$XENVER_build_id?.(ctx, new GuestRef(mem, _arg, XenBuildId_arm32)) ?? h.xen_version?.(ctx, _cmd, _arg) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.xen_version?.(ctx, _cmd, _arg) ?? ENOSYS;
   }
 }
 
@@ -117,7 +117,7 @@ function hc_console_io<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers_arm
     case 1:
       return h.console_io$CONSOLEIO_read?.(ctx, _count, new GuestArrayRef(mem, _buffer, _count, Char_arm32)) ?? h.console_io?.(ctx, _cmd, _count, new GuestArrayRef(mem, _buffer, _count, Char_arm32)) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.console_io?.(ctx, _cmd, _count, new GuestArrayRef(mem, _buffer, _count, Char_arm32)) ?? ENOSYS;
   }
 }
 
@@ -154,7 +154,7 @@ function hc_grant_table_op<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers
     case 12:
       return h.grant_table_op$GNTTABOP_cache_flush?.(ctx, new GuestArrayRef(mem, _uop, _count, GnttabCacheFlush_arm32)) ?? h.grant_table_op?.(ctx, _cmd, _uop, _count) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.grant_table_op?.(ctx, _cmd, _uop, _count) ?? ENOSYS;
   }
 }
 
@@ -168,7 +168,7 @@ function hc_vm_assist<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers_arm3
     case 1:
       return h.vm_assist$VMASST_CMD_disable?.(ctx, _type) ?? h.vm_assist?.(ctx, _cmd, _type) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.vm_assist?.(ctx, _cmd, _type) ?? ENOSYS;
   }
 }
 
@@ -183,7 +183,7 @@ function hc_vcpu_op<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers_arm32>
     case 10:
       return h.vcpu_op$VCPUOP_register_vcpu_info?.(ctx, _vcpuid, new GuestRef(mem, _arg, VcpuRegisterVcpuInfo_arm32)) ?? h.vcpu_op?.(ctx, _cmd, _vcpuid, _arg) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.vcpu_op?.(ctx, _cmd, _vcpuid, _arg) ?? ENOSYS;
   }
 }
 
@@ -215,7 +215,7 @@ function hc_sched_op<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers_arm32
     case 7:
       return h.sched_op$SCHEDOP_pin_override?.(ctx, new GuestRef(mem, _arg, SchedPinOverride_arm32)) ?? h.sched_op?.(ctx, _cmd, _arg) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.sched_op?.(ctx, _cmd, _arg) ?? ENOSYS;
   }
 }
 
@@ -253,7 +253,7 @@ function hc_event_channel_op<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registe
     case 13:
       return h.event_channel_op$EVTCHNOP_set_priority?.(ctx, new GuestRef(mem, _arg, EvtchnSetPriority_arm32)) ?? h.event_channel_op?.(ctx, _cmd, _arg) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.event_channel_op?.(ctx, _cmd, _arg) ?? ENOSYS;
   }
 }
 
@@ -269,7 +269,7 @@ function hc_physdev_op<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers_arm
     case 26:
       return h.physdev_op$PHYSDEVOP_pci_device_remove?.(ctx, new GuestRef(mem, _arg, PhysdevPciDevice_arm32)) ?? h.physdev_op?.(ctx, _cmd, _arg) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.physdev_op?.(ctx, _cmd, _arg) ?? ENOSYS;
   }
 }
 
@@ -289,7 +289,7 @@ function hc_hvm_op<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers_arm32>,
     case 24:
       return h.hvm_op$HVMOP_guest_request_vm_event?.(ctx) ?? h.hvm_op?.(ctx, _op, _arg) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.hvm_op?.(ctx, _op, _arg) ?? ENOSYS;
   }
 }
 

@@ -179,7 +179,7 @@ function hc_memory_op<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers_x86_
     case 28:
       return h.memory_op$XENMEM_acquire_resource?.(ctx, new GuestRef(mem, _arg, XenMemAcquireResource_x86_32)) ?? h.memory_op?.(ctx, _cmd, _arg) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.memory_op?.(ctx, _cmd, _arg) ?? ENOSYS;
   }
 }
 
@@ -238,7 +238,7 @@ function hc_xen_version<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers_x8
     case 10:
       return h.xen_version$XENVER_build_id?.(ctx, new GuestRef(mem, _arg, XenBuildId_x86_32)) ?? h.xen_version?.(ctx, _cmd, _arg) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.xen_version?.(ctx, _cmd, _arg) ?? ENOSYS;
   }
 }
 
@@ -253,7 +253,7 @@ function hc_console_io<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers_x86
     case 1:
       return h.console_io$CONSOLEIO_read?.(ctx, _count, new GuestArrayRef(mem, _buffer, _count, Char_x86_32)) ?? h.console_io?.(ctx, _cmd, _count, new GuestArrayRef(mem, _buffer, _count, Char_x86_32)) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.console_io?.(ctx, _cmd, _count, new GuestArrayRef(mem, _buffer, _count, Char_x86_32)) ?? ENOSYS;
   }
 }
 
@@ -296,7 +296,7 @@ function hc_grant_table_op<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers
     case 12:
       return h.grant_table_op$GNTTABOP_cache_flush?.(ctx, new GuestArrayRef(mem, _uop, _count, GnttabCacheFlush_x86_32)) ?? h.grant_table_op?.(ctx, _cmd, _uop, _count) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.grant_table_op?.(ctx, _cmd, _uop, _count) ?? ENOSYS;
   }
 }
 
@@ -310,7 +310,7 @@ function hc_vm_assist<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers_x86_
     case 1:
       return h.vm_assist$VMASST_CMD_disable?.(ctx, _type) ?? h.vm_assist?.(ctx, _cmd, _type) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.vm_assist?.(ctx, _cmd, _type) ?? ENOSYS;
   }
 }
 
@@ -363,7 +363,7 @@ function hc_vcpu_op<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers_x86_32
     case 13:
       return h.vcpu_op$VCPUOP_register_vcpu_time_memory_area?.(ctx, _vcpuid, new GuestRef(mem, _arg, VcpuRegisterTimeMemoryArea_x86_32)) ?? h.vcpu_op?.(ctx, _cmd, _vcpuid, _arg) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.vcpu_op?.(ctx, _cmd, _vcpuid, _arg) ?? ENOSYS;
   }
 }
 
@@ -472,7 +472,7 @@ function hc_nmi_op<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers_x86_32_
     case 1:
       return h.nmi_op$XENNMI_unregister_callback?.(ctx) ?? h.nmi_op?.(ctx, _cmd, _arg) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.nmi_op?.(ctx, _cmd, _arg) ?? ENOSYS;
   }
 }
 
@@ -498,7 +498,7 @@ function hc_sched_op<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers_x86_3
     case 7:
       return h.sched_op$SCHEDOP_pin_override?.(ctx, new GuestRef(mem, _arg, SchedPinOverride_x86_32)) ?? h.sched_op?.(ctx, _cmd, _arg) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.sched_op?.(ctx, _cmd, _arg) ?? ENOSYS;
   }
 }
 
@@ -512,7 +512,7 @@ function hc_callback_op<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers_x8
     case 1:
       return h.callback_op$CALLBACKOP_unregister?.(ctx, new GuestRef(mem, _arg, CallbackUnregister_x86_32)) ?? h.callback_op?.(ctx, _cmd, _arg) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.callback_op?.(ctx, _cmd, _arg) ?? ENOSYS;
   }
 }
 
@@ -557,7 +557,7 @@ function hc_event_channel_op<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registe
     case 13:
       return h.event_channel_op$EVTCHNOP_set_priority?.(ctx, new GuestRef(mem, _arg, EvtchnSetPriority_x86_32)) ?? h.event_channel_op?.(ctx, _cmd, _arg) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.event_channel_op?.(ctx, _cmd, _arg) ?? ENOSYS;
   }
 }
 
@@ -619,7 +619,7 @@ function hc_physdev_op<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers_x86
     case 31:
       return h.physdev_op$PHYSDEVOP_release_msix?.(ctx, new GuestRef(mem, _arg, PhysdevPciDevice_x86_32)) ?? h.physdev_op?.(ctx, _cmd, _arg) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.physdev_op?.(ctx, _cmd, _arg) ?? ENOSYS;
   }
 }
 
@@ -653,7 +653,7 @@ function hc_hvm_op<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers_x86_32_
     case 25:
       return h.hvm_op$HVMOP_altp2m?.(ctx, new GuestRef(mem, _arg, XenHvmAltp2mOp_x86_32)) ?? h.hvm_op?.(ctx, _op, _arg) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.hvm_op?.(ctx, _op, _arg) ?? ENOSYS;
   }
 }
 

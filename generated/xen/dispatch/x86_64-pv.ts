@@ -178,7 +178,7 @@ function hc_memory_op<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers_x86_
     case 28:
       return h.memory_op$XENMEM_acquire_resource?.(ctx, new GuestRef(mem, _arg, XenMemAcquireResource_x86_64)) ?? h.memory_op?.(ctx, _cmd, _arg) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.memory_op?.(ctx, _cmd, _arg) ?? ENOSYS;
   }
 }
 
@@ -237,7 +237,7 @@ function hc_xen_version<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers_x8
     case 10:
       return h.xen_version$XENVER_build_id?.(ctx, new GuestRef(mem, _arg, XenBuildId_x86_64)) ?? h.xen_version?.(ctx, _cmd, _arg) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.xen_version?.(ctx, _cmd, _arg) ?? ENOSYS;
   }
 }
 
@@ -252,7 +252,7 @@ function hc_console_io<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers_x86
     case 1:
       return h.console_io$CONSOLEIO_read?.(ctx, _count, new GuestArrayRef(mem, _buffer, _count, Char_x86_64)) ?? h.console_io?.(ctx, _cmd, _count, new GuestArrayRef(mem, _buffer, _count, Char_x86_64)) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.console_io?.(ctx, _cmd, _count, new GuestArrayRef(mem, _buffer, _count, Char_x86_64)) ?? ENOSYS;
   }
 }
 
@@ -295,7 +295,7 @@ function hc_grant_table_op<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers
     case 12:
       return h.grant_table_op$GNTTABOP_cache_flush?.(ctx, new GuestArrayRef(mem, _uop, _count, GnttabCacheFlush_x86_64)) ?? h.grant_table_op?.(ctx, _cmd, _uop, _count) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.grant_table_op?.(ctx, _cmd, _uop, _count) ?? ENOSYS;
   }
 }
 
@@ -309,7 +309,7 @@ function hc_vm_assist<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers_x86_
     case 1:
       return h.vm_assist$VMASST_CMD_disable?.(ctx, _type) ?? h.vm_assist?.(ctx, _cmd, _type) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.vm_assist?.(ctx, _cmd, _type) ?? ENOSYS;
   }
 }
 
@@ -362,7 +362,7 @@ function hc_vcpu_op<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers_x86_64
     case 13:
       return h.vcpu_op$VCPUOP_register_vcpu_time_memory_area?.(ctx, _vcpuid, new GuestRef(mem, _arg, VcpuRegisterTimeMemoryArea_x86_64)) ?? h.vcpu_op?.(ctx, _cmd, _vcpuid, _arg) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.vcpu_op?.(ctx, _cmd, _vcpuid, _arg) ?? ENOSYS;
   }
 }
 
@@ -471,7 +471,7 @@ function hc_nmi_op<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers_x86_64_
     case 1:
       return h.nmi_op$XENNMI_unregister_callback?.(ctx) ?? h.nmi_op?.(ctx, _cmd, _arg) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.nmi_op?.(ctx, _cmd, _arg) ?? ENOSYS;
   }
 }
 
@@ -497,7 +497,7 @@ function hc_sched_op<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers_x86_6
     case 7:
       return h.sched_op$SCHEDOP_pin_override?.(ctx, new GuestRef(mem, _arg, SchedPinOverride_x86_64)) ?? h.sched_op?.(ctx, _cmd, _arg) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.sched_op?.(ctx, _cmd, _arg) ?? ENOSYS;
   }
 }
 
@@ -511,7 +511,7 @@ function hc_callback_op<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers_x8
     case 1:
       return h.callback_op$CALLBACKOP_unregister?.(ctx, new GuestRef(mem, _arg, CallbackUnregister_x86_64)) ?? h.callback_op?.(ctx, _cmd, _arg) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.callback_op?.(ctx, _cmd, _arg) ?? ENOSYS;
   }
 }
 
@@ -556,7 +556,7 @@ function hc_event_channel_op<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registe
     case 13:
       return h.event_channel_op$EVTCHNOP_set_priority?.(ctx, new GuestRef(mem, _arg, EvtchnSetPriority_x86_64)) ?? h.event_channel_op?.(ctx, _cmd, _arg) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.event_channel_op?.(ctx, _cmd, _arg) ?? ENOSYS;
   }
 }
 
@@ -618,7 +618,7 @@ function hc_physdev_op<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers_x86
     case 31:
       return h.physdev_op$PHYSDEVOP_release_msix?.(ctx, new GuestRef(mem, _arg, PhysdevPciDevice_x86_64)) ?? h.physdev_op?.(ctx, _cmd, _arg) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.physdev_op?.(ctx, _cmd, _arg) ?? ENOSYS;
   }
 }
 
@@ -652,7 +652,7 @@ function hc_hvm_op<C>(h: XenHandler<C>, ctx: C, regs: Readonly<Registers_x86_64_
     case 25:
       return h.hvm_op$HVMOP_altp2m?.(ctx, new GuestRef(mem, _arg, XenHvmAltp2mOp_x86_64)) ?? h.hvm_op?.(ctx, _op, _arg) ?? ENOSYS;
     default:
-      return ENOSYS;
+      return h.hvm_op?.(ctx, _op, _arg) ?? ENOSYS;
   }
 }
 
