@@ -15,11 +15,13 @@ import type { XenHandler } from '../../generated/xen/handler.js';
 import type { CallContext } from '../context.js';
 import type { E820Entry } from '../machine.js';
 import { grantTables } from '../grant/handlers.js';
+import { pvMmu } from '../mm/handlers.js';
 import type { ReferenceVmm } from '../vmm.js';
 import { type Continuation, markBuiltRam, MEMOP_EXTENT_SHIFT, MemoryOps, RamFrames } from './ops.js';
 
 interface MemorySnapshot {
   ram: Int32Array;
+  foreign: Map<number, Map<number, number>>;
   domains: Map<number, { totPages: number; maxPages: number; e820: readonly E820Entry[] | undefined }>;
 }
 
@@ -40,11 +42,13 @@ export function memoryHandlers(vmm: ReferenceVmm): XenHandler<CallContext> {
   m.register('memory', {
     snapshot: (): MemorySnapshot => ({
       ram: ram.owner.slice(),
+      foreign: new Map([...ops.foreign].map(([id, gs]) => [id, new Map(gs)])),
       domains: new Map([...m.domains.values()].map((d) => [d.id, { totPages: d.totPages, maxPages: d.maxPages, e820: d.e820 }])),
     }),
     restore: (s) => {
       const snap = s as MemorySnapshot;
       ram.owner.set(snap.ram);
+      ops.foreign = new Map([...snap.foreign].map(([id, gs]) => [id, new Map(gs)]));
       for (const [id, v] of snap.domains) {
         const d = m.domain(id);
         if (!d) continue;
@@ -55,6 +59,21 @@ export function memoryHandlers(vmm: ReferenceVmm): XenHandler<CallContext> {
     },
     invariants: () => ops.invariants(),
   });
+  // gmfn_foreign mappings put another domain's frame in a p2m, as grant mappings do.
+  const previous = m.foreignMapped;
+  m.foreignMapped = (domid, g) => ops.foreign.get(domid)?.has(g) === true || previous(domid, g);
+  // The PV MMU counts every frame reference: the ones foreign mappings hold are declared to it
+  // (it is built after this module, so attach on first use).
+  let attached = false;
+  const attach = () => {
+    if (attached) return;
+    const mm = pvMmu(vmm);
+    if (!mm) return;
+    mm.holders.push(function* () {
+      for (const gs of ops.foreign.values()) for (const f of gs.values()) yield { frame: f, refs: 1, typeRefs: 0 };
+    });
+    attached = true;
+  };
 
   /** The start extent: cmd >> MEMOP_EXTENT_SHIFT, cmd being the first argument register at the ABI's width. */
   const start = (c: CallContext): bigint => {
@@ -65,10 +84,13 @@ export function memoryHandlers(vmm: ReferenceVmm): XenHandler<CallContext> {
   /** Preemption through the VMM; a continuation re-issues memory_op(cmd, the same argument pointer). */
   const hc = m.spec.hypercalls.find((h) => h.name === 'memory_op');
   if (!hc) throw new Error('spec has no memory_op');
-  const k = (c: CallContext, arg: { addr: bigint }): Continuation => ({
-    preempt: () => vmm.preemptCheck(),
-    restart: (cmd) => vmm.createContinuation(c, hc.number, [cmd, arg.addr]),
-  });
+  const k = (c: CallContext, arg: { addr: bigint }): Continuation => {
+    attach();
+    return {
+      preempt: () => vmm.preemptCheck(),
+      restart: (cmd) => vmm.createContinuation(c, hc.number, [cmd, arg.addr]),
+    };
+  };
 
   return {
     memory_op$XENMEM_increase_reservation: (c, arg) => ops.reservation(c.domain, 'increase', start(c), arg, k(c, arg)),

@@ -609,6 +609,103 @@ describe('reference-vmm memory_op', () => {
     clean();
   });
 
+  it('memory_op$XENMEM_add_to_physmap_batch: XENMAPSPACE_gmfn_foreign maps another domain’s page (x86: hardware domain only; Arm: any controller)', () => {
+    const vmm = new ReferenceVmm({
+      domains: [
+        { id: 0, abi: 'x86_64-hvm', memoryPages: 16, privileged: true },
+        { id: 1, abi: 'x86_64-hvm', memoryPages: 16 },
+        { id: 5, abi: 'x86_64-pv', memoryPages: 16 },
+      ],
+    });
+    const g = (id: number) => new XenGuest(new VmmTransport(vmm, id, 0, SCRATCH));
+    const d = (id: number) => vmm.machine.domain(id)!;
+    const w64 = (id: number, addr: number, v: bigint[]) =>
+      v.forEach((x, i) => {
+        const b = new Uint8Array(8);
+        new DataView(b.buffer).setBigUint64(0, x, true);
+        d(id).memory.write(gaddr(addr + 8 * i), b);
+      });
+    const err = (id: number, i: number) => {
+      const b = new Uint8Array(4);
+      d(id).memory.read(gaddr(LIST2 + 4 * i), b);
+      return new DataView(b.buffer).getInt32(0, true);
+    };
+    const op = (from: number, fdom: number, idx: bigint[], gpfns: bigint[]) => {
+      w64(from, LIST, idx);
+      w64(from, LIST + 256, gpfns);
+      return g(from).memory_op$XENMEM_add_to_physmap_batch({
+        domid: SELF,
+        space: C('XENMAPSPACE_gmfn_foreign'),
+        size: idx.length,
+        u: { foreign_domid: fdom },
+        idxs: BigInt(LIST),
+        gpfns: BigInt(LIST + 256),
+        errs: BigInt(LIST2),
+      }).result;
+    };
+    expect(op(0, 1, [3n, 30n], [40n, 41n])).toBe(0n);
+    expect(err(0, 0)).toBe(0);
+    expectError('memory_op$XENMEM_add_to_physmap_batch', 'EINVAL', err(0, 1)); // nothing at gfn 30 of domain 1
+    expect(d(0).memory.lookup(gfn(40))).toBe(d(1).memory.lookup(gfn(3)));
+    // The page is shared: what domain 0 writes at gfn 40, domain 1 reads at gfn 3.
+    d(0).memory.write(gaddr(40 * PAGE_SIZE), new Uint8Array([0xab]));
+    const b = new Uint8Array(1);
+    d(1).memory.read(gaddr(3 * PAGE_SIZE), b);
+    expect(b[0]).toBe(0xab);
+    expect(vmm.machine.invariants()).toEqual([]);
+    // A PV domain's frame is named by MFN.
+    expect(op(0, 5, [BigInt(d(5).memory.lookup(gfn(2))!)], [42n])).toBe(0n);
+    expect(err(0, 0)).toBe(0);
+    /** The entry's result of mapping gfn 3 of `fdom` at gfn 43 of `from`. */
+    const one = (from: number, fdom: number) => {
+      expect(op(from, fdom, [3n], [43n])).toBe(0n);
+      return err(from, 0);
+    };
+    expectError('memory_op$XENMEM_add_to_physmap_batch', 'ESRCH', one(0, SELF)); // DOMID_SELF is no remote domain
+    expectError('memory_op$XENMEM_add_to_physmap_batch', 'ESRCH', one(0, 9));
+    expectError('memory_op$XENMEM_add_to_physmap_batch', 'EPERM', one(0, 0)); // the caller itself by id
+    expectError('memory_op$XENMEM_add_to_physmap_batch', 'EPERM', one(1, 0)); // not the hardware domain
+    // The owner cannot free a page mapped elsewhere; removing the foreign mapping gives it back.
+    w64(1, LIST, [3n]);
+    expect(g(1).memory_op$XENMEM_decrease_reservation({ extent_start: BigInt(LIST), nr_extents: 1n, extent_order: 0, mem_flags: 0, domid: SELF }).result).toBe(0n);
+    expect(g(0).memory_op$XENMEM_remove_from_physmap({ domid: SELF, gpfn: 40n }).result).toBe(0n);
+    expect(d(0).memory.lookup(gfn(40))).toBeUndefined();
+    expect(g(1).memory_op$XENMEM_decrease_reservation({ extent_start: BigInt(LIST), nr_extents: 1n, extent_order: 0, mem_flags: 0, domid: SELF }).result).toBe(1n);
+    // Snapshots keep the mappings.
+    const s = vmm.machine.snapshot();
+    expect(g(0).memory_op$XENMEM_remove_from_physmap({ domid: SELF, gpfn: 42n }).result).toBe(0n);
+    vmm.machine.restore(s);
+    expect(d(0).memory.lookup(gfn(42))).toBe(d(5).memory.lookup(gfn(2)));
+    expect(vmm.machine.invariants()).toEqual([]);
+    // Arm: a controlling domain may map; naming d itself is EINVAL, its own id ESRCH.
+    const arm = new ReferenceVmm({
+      domains: [
+        { id: 0, abi: 'arm64', memoryPages: 16, privileged: true },
+        { id: 1, abi: 'arm64', memoryPages: 16 },
+      ],
+    });
+    const ga = new XenGuest(new VmmTransport(arm, 0, 0, SCRATCH));
+    const a0 = arm.machine.domain(0)!;
+    const armOp = (fdom: number) => {
+      const w = new Uint8Array(16);
+      const v = new DataView(w.buffer);
+      v.setBigUint64(0, 3n, true);
+      v.setBigUint64(8, 44n, true);
+      a0.memory.write(gaddr(LIST), w);
+      ga.memory_op$XENMEM_add_to_physmap_batch({ domid: SELF, space: C('XENMAPSPACE_gmfn_foreign'), size: 1, u: { foreign_domid: fdom }, idxs: BigInt(LIST), gpfns: BigInt(LIST + 8), errs: BigInt(LIST2) });
+      const e = new Uint8Array(4);
+      a0.memory.read(gaddr(LIST2), e);
+      return new DataView(e.buffer).getInt32(0, true);
+    };
+    expect(armOp(1)).toBe(0);
+    expect(a0.memory.lookup(gfn(44))).toBe(arm.machine.domain(1)!.memory.lookup(gfn(3)));
+    expectError('memory_op$XENMEM_add_to_physmap_batch', 'EINVAL', armOp(SELF));
+    expectError('memory_op$XENMEM_add_to_physmap_batch', 'ESRCH', armOp(0));
+    expect(arm.machine.invariants()).toEqual([]);
+    expect(vmm.internalErrors).toEqual([]);
+    expect(arm.internalErrors).toEqual([]);
+  });
+
   it('memory_op$XENMEM_remove_from_physmap: unmaps, never frees; EINVAL, EFAULT, ESRCH, EACCES, EPERM, ENOENT', () => {
     const { g, d, raw, tot, owner, clean } = setup();
         const f = d(2).memory.lookup(gfn(5))!;
@@ -642,6 +739,69 @@ describe('reference-vmm memory_op', () => {
     expect(g(3).memory_op$XENMEM_populate_physmap(res(LIST, 1)).result).toBe(1n);
     expect(getList(3, LIST, 1)[0]).toBe(20n);
     expect(d(3).memory.lookup(gfn(20))).toBeDefined();
+    clean();
+  });
+
+  it('memory_op$XENMEM_increase_reservation: preempted after every extent, the call continues with the progress in cmd', () => {
+    const vmm = new ReferenceVmm(
+      {
+        domains: [
+          { id: 1, abi: 'x86_64-pv', memoryPages: 16, maxPages: 32 },
+          { id: 2, abi: 'x86_64-hvm', memoryPages: 16, maxPages: 32 },
+        ],
+      },
+      { preemptEvery: 1 },
+    );
+    const g = (id: number) => new XenGuest(new VmmTransport(vmm, id, 0, SCRATCH));
+    const at = BigInt(SCRATCH + 256);
+    const r = g(1).memory_op$XENMEM_increase_reservation({ extent_start: 0n, nr_extents: 4n, extent_order: 0, mem_flags: 0, domid: SELF }, at);
+    expect(r.result).toBe(4n);
+    // The last restart carried start extent 3 in cmd (the guest's registers after the call).
+    expect(vmm.lastContinuation?.['rdi']).toBe(BigInt(C('XENMEM_increase_reservation')) | (3n << 6n));
+    expect(vmm.lastContinuation?.['rsi']).toBe(at);
+    expect(g(1).memory_op$XENMEM_current_reservation({ domid: SELF }).result).toBe(20n);
+    // exchange: two chunks, nr_exchanged records the first before the restart; cmd stays plain.
+    const d1 = vmm.machine.domain(1)!;
+    const put = (addr: number, v: bigint[]) => v.forEach((x, i) => {
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setBigUint64(0, x, true);
+      d1.memory.write(gaddr(addr + 8 * i), b);
+    });
+    put(LIST, [BigInt(d1.memory.lookup(gfn(4))!), BigInt(d1.memory.lookup(gfn(5))!)]);
+    put(LIST2, [40n, 41n]);
+    const x = g(1).memory_op$XENMEM_exchange({
+      in: { extent_start: BigInt(LIST), nr_extents: 2n, extent_order: 0, mem_flags: 0, domid: SELF },
+      out: { extent_start: BigInt(LIST2), nr_extents: 2n, extent_order: 0, mem_flags: 0, domid: SELF },
+      nr_exchanged: 0n,
+    });
+    expect(x.result).toBe(0n);
+    expect(x.arg.nr_exchanged).toBe(2n);
+    expect(vmm.lastContinuation?.['rdi']).toBe(BigInt(C('XENMEM_exchange')));
+    // add_to_physmap gmfn_range of 3: restarted at 1, then 2.
+    const a = g(2).memory_op$XENMEM_add_to_physmap({ domid: SELF, size: 3, space: C('XENMAPSPACE_gmfn_range'), idx: 4n, gpfn: 60n });
+    expect(a.result).toBe(0n);
+    expect(vmm.machine.domain(2)!.memory.lookup(gfn(62))).toBeDefined();
+    expect(vmm.lastContinuation?.['rdi']).toBe(BigInt(C('XENMEM_add_to_physmap')) | (2n << 6n));
+    expect(vmm.internalErrors).toEqual([]);
+    expect(vmm.machine.invariants()).toEqual([]);
+  });
+
+  it('memory_op$XENMEM_populate_physmap: a 32-bit x86 caller’s list is checked from extent 0, even when resuming', () => {
+    const { g, d, raw, put, cs, putList, res, tot, clean } = setup();
+    // Unmap gfn 10 of both PV domains (decrease by MFN), then place lists so that extent 0 lies in it.
+    for (const id of [1, 4]) {
+      putList(id, LIST, [d(id).memory.lookup(gfn(10))!]);
+      expect(g(id).memory_op$XENMEM_decrease_reservation(res(LIST, 1)).result).toBe(1n);
+    }
+    const size = (id: number) => cs(id).XenPfn.size;
+    for (const id of [1, 4]) {
+      putList(id, 11 * PAGE_SIZE, [70, 71]);
+      put(id, cs(id).XenMemoryReservation, STRUCT, res(11 * PAGE_SIZE - size(id), 3));
+    }
+    expect(raw(1, 'XENMEM_populate_physmap', STRUCT, 1n)).toBe(3n); // native: extents 1 and 2 only
+    expect(raw(4, 'XENMEM_populate_physmap', STRUCT, 1n)).toBe(1n); // compat: refused, the start extent
+    expect(tot(1)).toBe(17);
+    expect(tot(4)).toBe(15);
     clean();
   });
 

@@ -100,7 +100,8 @@ export const RUN_TO_END: Continuation = {
 /** memory_op bound to one machine. */
 export class MemoryOps {
   private readonly E: Machine['errno'];
-  private readonly domidSelf: number;
+  /** gmfn_foreign mappings: domain → gfn → the other domain's frame (each holds a reference on it). */
+  foreign = new Map<number, Map<number, number>>();
   private readonly c: (name: string) => number;
 
   constructor(
@@ -110,7 +111,6 @@ export class MemoryOps {
     private readonly grants?: () => GrantTables | undefined,
   ) {
     this.E = m.errno;
-    this.domidSelf = m.domidSelf;
     this.c = (name) => {
       const v = constantValue(m.spec, name);
       if (typeof v !== 'number') throw new Error(`spec has no numeric constant ${name}`);
@@ -135,6 +135,7 @@ export class MemoryOps {
     return this.m.frames.count;
   }
 
+  /** Whether frame f is RAM of d (counted in its tot_pages), not a Xen-heap frame shared with it. */
   isRam(d: Domain, f: number): boolean {
     return this.ram.owner[f] === d.id && this.m.frames.owner[f] === d.id;
   }
@@ -180,8 +181,8 @@ export class MemoryOps {
 
   /**
    * Xen's guest_remove_page: 0, or why the page at `g` (an MFN for PV domains) cannot go:
-   * -ENOENT nothing there, -EINVAL no such frame, -ENXIO not the domain's. RAM is freed (once
-   * nothing else holds a reference); a Xen-heap frame is only unhooked from the physmap.
+   * -ENOENT nothing there, -EINVAL no such frame, -ENXIO not the domain's, -EBUSY (the model's
+   * own) still referenced elsewhere. RAM is freed; a Xen-heap frame is only unhooked from the physmap.
    */
   private removePage(d: Domain, g: bigint): number {
     let f: number;
@@ -290,6 +291,9 @@ export class MemoryOps {
     }
     const nr = BigInt(r.nr_extents);
     if (nr > 0xffffffffn >> MEMOP_EXTENT_SHIFT) return start;
+    // The compat translation (32-bit x86 callers) checks the whole list, from extent 0.
+    const list = BigInt(r.extent_start);
+    if (caller.arch.name === 'x86_32' && list !== 0n && !this.subrangeOkay(caller, list, 0n, nr - 1n, this.codecs(caller).XenPfn.size)) return start;
     if (start >= nr) return start;
     const d = this.m.domainByAnyId(caller, r.domid);
     if (!d) return start;
@@ -705,7 +709,10 @@ export class MemoryOps {
       const g = this.readAt(caller, cs.XenPfn, gpfns, j);
       if (idx === undefined || g === undefined) return this.err('EFAULT');
       if (BigInt(g) === this.invalidGfn()) return this.err('EINVAL');
-      const rc = x.space === this.c('XENMAPSPACE_gmfn_foreign') ? this.err('EOPNOTSUPP') : this.addOne(caller, d, x.space, BigInt(idx), BigInt(g));
+      const rc =
+        x.space === this.c('XENMAPSPACE_gmfn_foreign')
+          ? this.addForeign(caller, d, x.u.foreign_domid ?? x.u.res0 ?? 0, BigInt(idx), BigInt(g))
+          : this.addOne(caller, d, x.space, BigInt(idx), BigInt(g));
       if (!this.writeAt(caller, cs.Int, errs, j, rc)) return this.err('EFAULT');
       if (j + 1n < size && k.preempt()) return k.restart(BigInt(this.c('XENMEM_add_to_physmap_batch')) | ((j + 1n) << MEMOP_EXTENT_SHIFT));
     }
@@ -782,7 +789,63 @@ export class MemoryOps {
     return BigInt(at) === gpfn && d.memory.lookup(at) === f ? 0 : this.err('EBUSY');
   }
 
-  /** XENMEM_remove_from_physmap: unmaps (never frees) the page at gpfn. */
+  /**
+   * XENMAPSPACE_gmfn_foreign (x86 p2m_add_foreign, Arm xenmem_add_to_physmap_one): maps frame
+   * `idx` of domain `fdomid` (a gfn of a translated one, an MFN of a PV one) at `gpfn` of d,
+   * holding a reference on it until remove_from_physmap. x86 allows it to the hardware domain
+   * only and wants a remote domain by id; Arm takes any domain but d itself.
+   */
+  private addForeign(caller: Domain, d: Domain, fdomid: number, idx: bigint, gpfn: bigint): number {
+    const arm = d.arch.family === 'arm';
+    let fd: Domain | undefined;
+    if (arm) {
+      fd = fdomid === this.m.domidSelf ? caller : fdomid === caller.id ? undefined : this.m.domain(fdomid);
+      if (!fd) return this.err('ESRCH');
+    } else {
+      if (!d.privileged) return this.err('EPERM');
+      fd = this.m.domain(fdomid);
+      if (!fd) return this.err('ESRCH');
+      if (fd === caller) return this.err('EPERM');
+    }
+    if (fd === d) return this.err('EINVAL');
+    if (!this.m.mayTarget(d, fd)) return this.err('EPERM');
+    let f: number | undefined;
+    if (isTranslated(fd)) f = idx < BigInt(MAX_GFNS) ? fd.memory.lookup(gfn(Number(idx))) : undefined;
+    else f = idx < BigInt(this.m.frames.count) ? Number(idx) : undefined;
+    if (f === undefined || this.m.frames.owner[f] !== fd.id || this.isForeign(fd, Number(idx))) return this.err('EINVAL');
+    if (gpfn >= BigInt(MAX_GFNS)) return this.err('EINVAL');
+    const at = gfn(Number(gpfn));
+    const prev = d.memory.lookup(at);
+    if (prev !== undefined) {
+      if (this.isForeign(d, at)) this.dropForeign(d, at);
+      else if (this.m.frames.owner[prev] === d.id && !this.isRam(d, prev)) d.memory.set(at, undefined);
+      else if (!arm) {
+        const rc = this.removePage(d, gpfn);
+        if (rc !== 0) return rc;
+      } else if (this.m.frames.owner[prev] !== d.id) return this.err('EINVAL');
+    }
+    d.memory.set(at, f as Mfn);
+    this.m.frames.refCount[f] = (this.m.frames.refCount[f] as number) + 1;
+    let mine = this.foreign.get(d.id);
+    if (!mine) this.foreign.set(d.id, (mine = new Map()));
+    mine.set(at, f);
+    return 0;
+  }
+
+  /** Whether gfn g of d maps another domain's frame through gmfn_foreign. */
+  isForeign(d: Domain, g: number): boolean {
+    return this.foreign.get(d.id)?.has(g) ?? false;
+  }
+
+  private dropForeign(d: Domain, g: Gfn): void {
+    const f = this.foreign.get(d.id)?.get(g);
+    if (f === undefined) return;
+    this.foreign.get(d.id)?.delete(g);
+    d.memory.set(g, undefined);
+    this.m.frames.refCount[f] = (this.m.frames.refCount[f] as number) - 1;
+  }
+
+  /** XENMEM_remove_from_physmap: unmaps (never frees) the page at gpfn; a foreign page's reference goes. */
   removeFromPhysmap(caller: Domain, start: bigint, ref: Ref<XenRemoveFromPhysmap>): number {
     if (start !== 0n) return this.err('EINVAL');
     const x = ref.read();
@@ -792,6 +855,10 @@ export class MemoryOps {
     if (!this.m.mayTarget(caller, d)) return this.err('EPERM');
     const g = BigInt(x.gpfn);
     const m = g < BigInt(MAX_GFNS) ? d.memory.lookup(gfn(Number(g))) : undefined;
+    if (m !== undefined && this.isForeign(d, Number(g))) {
+      this.dropForeign(d, gfn(Number(g)));
+      return 0;
+    }
     if (m === undefined || this.m.frames.owner[m] !== d.id) return this.err('ENOENT');
     d.memory.set(gfn(Number(g)), undefined);
     return 0;
@@ -817,10 +884,14 @@ export class MemoryOps {
       const n = ramCount.get(d.id) ?? 0;
       if (n !== d.totPages) out.push(`domain ${d.id}: tot_pages ${d.totPages} but ${n} RAM frames`);
       if (this.ram.owner[d.sharedInfoFrame] !== NO_OWNER) out.push(`domain ${d.id}: shared_info frame ${d.sharedInfoFrame} counted as RAM`);
+      for (const [g, f] of this.foreign.get(d.id) ?? []) {
+        if (d.memory.lookup(gfn(g)) !== f) out.push(`domain ${d.id}: foreign mapping at gfn ${g} is not in the p2m`);
+        if ((frames.refCount[f] as number) < 2) out.push(`domain ${d.id}: foreign frame ${f} at gfn ${g} holds no reference`);
+      }
       if (!isTranslated(d)) continue;
       const seen = new Set<number>();
       d.memory.p2m.forEach((m, g) => {
-        if (m < 0) return;
+        if (m < 0 || frames.owner[m] !== d.id) return;
         if (seen.has(m)) out.push(`domain ${d.id}: frame ${m} mapped twice (again at gfn ${g})`);
         seen.add(m);
       });

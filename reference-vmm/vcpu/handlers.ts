@@ -216,6 +216,8 @@ function vcpuRecords(vmm: ReferenceVmm): (d: Domain, v: number) => VcpuRecord {
       r = d.vcpus.map(() => emptyRecord());
       records.set(d.id, r);
     }
+    // A snapshot taken before the domain had records restores an empty list: fill it.
+    while (r.length < d.vcpus.length) r.push(emptyRecord());
     return r[v] as VcpuRecord;
   };
   const sub: Subsystem<VcpuSnapshot> = {
