@@ -24,6 +24,8 @@ export const MAX_GFNS = 1 << 24;
 interface Bounce {
   offset: number;
   pieces: { at: number; length: number }[];
+  /** The bytes as assembled, to copy back only what was written through the bounce. */
+  original: Uint8Array;
 }
 
 /** The p2m of one domain and access to its memory through the machine's frames. */
@@ -124,7 +126,7 @@ export class GuestMemory implements DispatchMemory {
       pieces.push({ at: from, length: n });
       done += n;
     }
-    this.bounces.push({ offset, pieces });
+    this.bounces.push({ offset, pieces, original: this.frames.bytes.slice(offset, offset + size) });
     this.bounceTop += size;
     return offset;
   }
@@ -134,9 +136,14 @@ export class GuestMemory implements DispatchMemory {
     if (this.bounces.length === 0) return;
     const bytes = this.frames.bytes;
     for (const b of this.bounces) {
+      // Only bytes written through the bounce go back: the frames may have changed by
+      // another route during the call (a page-table update), and must keep that change.
       let done = 0;
       for (const p of b.pieces) {
-        bytes.copyWithin(p.at, b.offset + done, b.offset + done + p.length);
+        for (let k = 0; k < p.length; k++) {
+          const now = bytes[b.offset + done + k] as number;
+          if (now !== b.original[done + k]) bytes[p.at + k] = now;
+        }
         done += p.length;
       }
     }

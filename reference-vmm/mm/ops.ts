@@ -37,6 +37,8 @@ export class PvMmu {
   private readonly E: Machine['errno'];
   private readonly c: (name: string) => number;
   private readonly virtEnd: bigint;
+  /** The MMU_* request types, looked up once (mmu_update is a hot path). */
+  private readonly mmu: { normal: number; machphys: number; preserveAd: number; noTranslate: number };
   private readonly domidIo: number;
   private readonly domidXen: number;
 
@@ -55,6 +57,12 @@ export class PvMmu {
       return v;
     };
     this.virtEnd = num('HYPERVISOR_VIRT_END', 'x86_64');
+    this.mmu = {
+      normal: this.c('MMU_NORMAL_PT_UPDATE'),
+      machphys: this.c('MMU_MACHPHYS_UPDATE'),
+      preserveAd: this.c('MMU_PT_UPDATE_PRESERVE_AD'),
+      noTranslate: this.c('MMU_PT_UPDATE_NO_TRANSLATE'),
+    };
     this.domidIo = this.c('DOMID_IO');
     this.domidXen = this.c('DOMID_XEN');
     this.pt = new PageTables(m, this.state, {
@@ -149,8 +157,11 @@ export class PvMmu {
     else {
       const mem = ureqs.mem;
       const size = ureqs.codec.size;
+      // The whole batch at once when it is all accessible; else element by element, so
+      // the elements before an inaccessible one still take effect.
+      const whole = count > 0 ? mem.locate(ureqs.addr, count * size) : -1;
       for (; i < count; i++) {
-        const o = mem.locate(ureqs.addr + BigInt(i * size), size);
+        const o = whole >= 0 ? whole + i * size : mem.locate(ureqs.addr + BigInt(i * size), size);
         if (o < 0) {
           rc = this.err('EFAULT');
           break;
@@ -167,11 +178,12 @@ export class PvMmu {
   /** One mmu_update request (ptr and val as 32-bit halves). */
   private mmuRequest(d: Domain, ptOwner: Domain, pgOwner: PgOwner, ptrLo: number, ptrHi: number, valLo: number, valHi: number): number {
     const cmd = ptrLo & 7;
+    const mmu = this.mmu;
     const frame = (ptrLo >>> 12) + ptrHi * 0x100000;
     switch (cmd) {
-      case this.c('MMU_NORMAL_PT_UPDATE'):
-      case this.c('MMU_PT_UPDATE_PRESERVE_AD'):
-      case this.c('MMU_PT_UPDATE_NO_TRANSLATE'): {
+      case mmu.normal:
+      case mmu.preserveAd:
+      case mmu.noTranslate: {
         if (isTranslated(ptOwner)) return this.err('EOPNOTSUPP');
         if (!((pgOwner === 'io' || this.pt.mayTarget(d, pgOwner)) && this.pt.mayTarget(d, ptOwner))) return this.err('EPERM');
         const pt = this.pt;
@@ -182,10 +194,10 @@ export class PvMmu {
         let rc = this.err('EINVAL');
         if (pt.lockable(frame)) {
           const type = fr.type[frame] as PageType;
-          const preserveAd = cmd === this.c('MMU_PT_UPDATE_PRESERVE_AD');
+          const preserveAd = cmd === mmu.preserveAd;
           if (type === PageType.L1) {
             // The entry's owner is the page-table owner (Xen runs the update as its vCPU 0).
-            rc = pt.modL1(frame, slot, val, preserveAd, cmd !== this.c('MMU_PT_UPDATE_NO_TRANSLATE'), ptOwner, pgOwner, d);
+            rc = pt.modL1(frame, slot, val, preserveAd, cmd !== mmu.noTranslate, ptOwner, pgOwner, d);
           } else if (type === PageType.L2 || type === PageType.L3 || type === PageType.L4) {
             if (pgOwner === ptOwner) rc = pt.modUpper(type, frame, slot, val, preserveAd, ptOwner);
           } else if (type === PageType.Writable) {
@@ -200,7 +212,7 @@ export class PvMmu {
         pt.putPage(frame);
         return rc;
       }
-      case this.c('MMU_MACHPHYS_UPDATE'): {
+      case mmu.machphys: {
         if (d !== ptOwner) return this.err('EPERM');
         if (isTranslated(pgOwner)) return this.err('EINVAL');
         if (pgOwner !== 'io' && !this.pt.mayTarget(d, pgOwner)) return this.err('EPERM');
