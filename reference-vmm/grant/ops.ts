@@ -597,17 +597,19 @@ export class GrantTables {
     return BigInt(status ? this.state.statusGfn(d, t, i) : this.state.sharedGfn(d, t, i));
   }
 
+  /** The domain an element names (by any id), or undefined with the element's status set. */
+  private targetOf(caller: Domain, op: { dom: number; status: number }): Domain | undefined {
+    const d = this.m.domainByAnyId(caller, op.dom);
+    if (!d) op.status = this.s('GNTST_bad_domain');
+    else if (!this.m.mayTarget(caller, d)) op.status = this.s('GNTST_permission_denied');
+    else return d;
+    return undefined;
+  }
+
   /** GNTTABOP_setup_table after the struct is read: fills status, writes frame_list. */
   setupTable(caller: Domain, op: { dom: number; nr_frames: number; status: number; frame_list: bigint }, pfnSize: number, limitMax: number): void {
-    const d = this.m.domainByAnyId(caller, op.dom);
-    if (!d) {
-      op.status = this.s('GNTST_bad_domain');
-      return;
-    }
-    if (!this.m.mayTarget(caller, d)) {
-      op.status = this.s('GNTST_permission_denied');
-      return;
-    }
+    const d = this.targetOf(caller, op);
+    if (!d) return;
     const t = this.table(d);
     if (op.nr_frames > t.limits.maxGrantFrames || op.nr_frames > limitMax) {
       op.status = this.s('GNTST_general_error');
@@ -627,15 +629,8 @@ export class GrantTables {
 
   /** GNTTABOP_query_size after the struct is read. */
   querySize(caller: Domain, op: { dom: number; nr_frames: number; max_nr_frames: number; status: number }): void {
-    const d = this.m.domainByAnyId(caller, op.dom);
-    if (!d) {
-      op.status = this.s('GNTST_bad_domain');
-      return;
-    }
-    if (!this.m.mayTarget(caller, d)) {
-      op.status = this.s('GNTST_permission_denied');
-      return;
-    }
+    const d = this.targetOf(caller, op);
+    if (!d) return;
     const t = this.state.table(d);
     op.nr_frames = t.nrFrames;
     op.max_nr_frames = t.limits.maxGrantFrames;
@@ -644,15 +639,8 @@ export class GrantTables {
 
   /** GNTTABOP_get_status_frames after the struct is read. */
   getStatusFrames(caller: Domain, op: { dom: number; nr_frames: number; status: number; frame_list: bigint }, limitMax: number): void {
-    const d = this.m.domainByAnyId(caller, op.dom);
-    if (!d) {
-      op.status = this.s('GNTST_bad_domain');
-      return;
-    }
-    if (!this.m.mayTarget(caller, d)) {
-      op.status = this.s('GNTST_permission_denied');
-      return;
-    }
+    const d = this.targetOf(caller, op);
+    if (!d) return;
     const t = this.table(d);
     op.status = 0;
     if (op.nr_frames > t.status.length || op.nr_frames > limitMax) {

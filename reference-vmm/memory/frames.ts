@@ -86,13 +86,18 @@ export class FrameTable {
   alloc(domid: number): Mfn | undefined {
     const f = this.freeList.pop();
     if (f === undefined) return undefined;
+    this.claim(f, domid);
+    return mfn(f);
+  }
+
+  /** Gives a free frame to a domain: a writable page with one reference, zeroed. */
+  private claim(f: number, domid: number): void {
     this.owner[f] = domid;
     this.type[f] = PageType.Writable;
     this.typeCount[f] = 0;
     this.refCount[f] = 1;
     this.pinned[f] = 0;
     this.write(mfn(f)).fill(0);
-    return mfn(f);
   }
 
   /**
@@ -112,13 +117,7 @@ export class FrameTable {
       if (!free) continue;
       this.freeList = this.freeList.filter((f) => f < base || f >= base + n);
       for (let i = 0; i < n; i++) {
-        const f = base + i;
-        this.owner[f] = domid;
-        this.type[f] = PageType.Writable;
-        this.typeCount[f] = 0;
-        this.refCount[f] = 1;
-        this.pinned[f] = 0;
-            this.write(mfn(f)).fill(0);
+        this.claim(base + i, domid);
       }
       return mfn(base);
     }
