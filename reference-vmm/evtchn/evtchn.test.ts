@@ -7,11 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { XenGuest } from '../../generated/xen/guest.js';
 import { constantValue, LayoutEngine, xenSpec } from '../../spec/index.js';
 import { PAGE_SIZE } from '../addr.js';
+import { expectError } from '../../test/vmm-errors.js';
 import { VmmTransport } from '../transport.js';
 import { ReferenceVmm } from '../vmm.js';
 
 const C = (n: string): number => constantValue(xenSpec, n) as number;
-const E = (n: string): bigint => -BigInt(C(`XEN_${n}`));
 const SELF = C('DOMID_SELF');
 
 function setup(abi = 'x86_64-pv') {
@@ -61,14 +61,14 @@ describe('reference-vmm event channels (2-level ABI)', () => {
 
   it('event_channel_op$EVTCHNOP_alloc_unbound: ESRCH for a missing domain, EPERM for another domain, ENOSPC when full', () => {
     const { g } = setup();
-    expect(g(1).event_channel_op$EVTCHNOP_alloc_unbound({ dom: 9, remote_dom: 0, port: 0 }).result).toBe(E('ESRCH'));
-    expect(g(1).event_channel_op$EVTCHNOP_alloc_unbound({ dom: 2, remote_dom: 0, port: 0 }).result).toBe(E('EPERM'));
+    expectError('event_channel_op$EVTCHNOP_alloc_unbound', 'ESRCH', g(1).event_channel_op$EVTCHNOP_alloc_unbound({ dom: 9, remote_dom: 0, port: 0 }).result);
+    expectError('event_channel_op$EVTCHNOP_alloc_unbound', 'EPERM', g(1).event_channel_op$EVTCHNOP_alloc_unbound({ dom: 2, remote_dom: 0, port: 0 }).result);
     // dom0 is privileged: it may allocate in domain 2.
     expect(g(0).event_channel_op$EVTCHNOP_alloc_unbound({ dom: 2, remote_dom: 0, port: 0 }).result).toBe(0n);
     // Domain 1 may use ports up to 70: 70 allocations succeed (1..70), the next is ENOSPC.
     for (let i = 1; i <= 70; i++) expect(g(1).event_channel_op$EVTCHNOP_alloc_unbound({ dom: SELF, remote_dom: 0, port: 0 }).arg.port).toBe(i);
     const full = g(1).event_channel_op$EVTCHNOP_alloc_unbound({ dom: SELF, remote_dom: 0, port: 0 });
-    expect(full.result).toBe(E('ENOSPC'));
+    expectError('event_channel_op$EVTCHNOP_alloc_unbound', 'ENOSPC', full.result);
     expect(full.arg.port).toBe(0);
   });
 
@@ -85,11 +85,11 @@ describe('reference-vmm event channels (2-level ABI)', () => {
 
   it('event_channel_op$EVTCHNOP_bind_interdomain: ESRCH, EINVAL for an invalid or wrongly-reserved remote port', () => {
     const { g } = setup();
-    expect(g(1).event_channel_op$EVTCHNOP_bind_interdomain({ remote_dom: 9, remote_port: 1, local_port: 0 }).result).toBe(E('ESRCH'));
-    expect(g(1).event_channel_op$EVTCHNOP_bind_interdomain({ remote_dom: 0, remote_port: 5000, local_port: 0 }).result).toBe(E('EINVAL'));
+    expectError('event_channel_op$EVTCHNOP_bind_interdomain', 'ESRCH', g(1).event_channel_op$EVTCHNOP_bind_interdomain({ remote_dom: 9, remote_port: 1, local_port: 0 }).result);
+    expectError('event_channel_op$EVTCHNOP_bind_interdomain', 'EINVAL', g(1).event_channel_op$EVTCHNOP_bind_interdomain({ remote_dom: 0, remote_port: 5000, local_port: 0 }).result);
     // A port reserved for domain 2 cannot be bound by domain 1.
     const a = g(0).event_channel_op$EVTCHNOP_alloc_unbound({ dom: SELF, remote_dom: 2, port: 0 }).arg.port;
-    expect(g(1).event_channel_op$EVTCHNOP_bind_interdomain({ remote_dom: 0, remote_port: a, local_port: 0 }).result).toBe(E('EINVAL'));
+    expectError('event_channel_op$EVTCHNOP_bind_interdomain', 'EINVAL', g(1).event_channel_op$EVTCHNOP_bind_interdomain({ remote_dom: 0, remote_port: a, local_port: 0 }).result);
     // The failed binds leave no port behind: the next allocation in domain 1 still gets port 1.
     expect(g(1).event_channel_op$EVTCHNOP_alloc_unbound({ dom: SELF, remote_dom: 0, port: 0 }).arg.port).toBe(1);
   });
@@ -105,9 +105,9 @@ describe('reference-vmm event channels (2-level ABI)', () => {
     const u = g(2).event_channel_op$EVTCHNOP_alloc_unbound({ dom: SELF, remote_dom: 0, port: 0 }).arg.port;
     expect(g(2).event_channel_op$EVTCHNOP_send({ port: u }).result).toBe(0n);
     expect(siBit(2, 'evtchn_pending', u)).toBe(false);
-    expect(g(2).event_channel_op$EVTCHNOP_send({ port: 0 }).result).toBe(E('EINVAL'));
-    expect(g(2).event_channel_op$EVTCHNOP_send({ port: 40 }).result).toBe(E('EINVAL'));
-    expect(g(2).event_channel_op$EVTCHNOP_send({ port: 100000 }).result).toBe(E('EINVAL'));
+    expectError('event_channel_op$EVTCHNOP_send', 'EINVAL', g(2).event_channel_op$EVTCHNOP_send({ port: 0 }).result);
+    expectError('event_channel_op$EVTCHNOP_send', 'EINVAL', g(2).event_channel_op$EVTCHNOP_send({ port: 40 }).result);
+    expectError('event_channel_op$EVTCHNOP_send', 'EINVAL', g(2).event_channel_op$EVTCHNOP_send({ port: 100000 }).result);
   });
 
   it('event_channel_op$EVTCHNOP_bind_virq: binds per vCPU; EINVAL, ENOENT and EEXIST as Xen orders them', () => {
@@ -115,10 +115,10 @@ describe('reference-vmm event channels (2-level ABI)', () => {
     const timer = C('VIRQ_TIMER');
     const r = g(1).event_channel_op$EVTCHNOP_bind_virq({ virq: timer, vcpu: 1, port: 0 });
     expect(r.result).toBe(0n);
-    expect(g(1).event_channel_op$EVTCHNOP_bind_virq({ virq: timer, vcpu: 1, port: 0 }).result).toBe(E('EEXIST'));
-    expect(g(1).event_channel_op$EVTCHNOP_bind_virq({ virq: C('NR_VIRQS'), vcpu: 0, port: 0 }).result).toBe(E('EINVAL'));
-    expect(g(1).event_channel_op$EVTCHNOP_bind_virq({ virq: C('VIRQ_CONSOLE'), vcpu: 1, port: 0 }).result).toBe(E('EINVAL'));
-    expect(g(1).event_channel_op$EVTCHNOP_bind_virq({ virq: timer, vcpu: 5, port: 0 }).result).toBe(E('ENOENT'));
+    expectError('event_channel_op$EVTCHNOP_bind_virq', 'EEXIST', g(1).event_channel_op$EVTCHNOP_bind_virq({ virq: timer, vcpu: 1, port: 0 }).result);
+    expectError('event_channel_op$EVTCHNOP_bind_virq', 'EINVAL', g(1).event_channel_op$EVTCHNOP_bind_virq({ virq: C('NR_VIRQS'), vcpu: 0, port: 0 }).result);
+    expectError('event_channel_op$EVTCHNOP_bind_virq', 'EINVAL', g(1).event_channel_op$EVTCHNOP_bind_virq({ virq: C('VIRQ_CONSOLE'), vcpu: 1, port: 0 }).result);
+    expectError('event_channel_op$EVTCHNOP_bind_virq', 'ENOENT', g(1).event_channel_op$EVTCHNOP_bind_virq({ virq: timer, vcpu: 5, port: 0 }).result);
     const s = g(1).event_channel_op$EVTCHNOP_status({ dom: SELF, port: r.arg.port, ...status0 });
     expect(s.arg).toMatchObject({ status: C('EVTCHNSTAT_virq'), vcpu: 1, u: { virq: timer } });
     // Closing frees the VIRQ for binding again.
@@ -132,7 +132,7 @@ describe('reference-vmm event channels (2-level ABI)', () => {
     expect(r.result).toBe(0n);
     expect(g(1).event_channel_op$EVTCHNOP_send({ port: r.arg.port }).result).toBe(0n);
     expect(siBit(1, 'evtchn_pending', r.arg.port)).toBe(true);
-    expect(g(1).event_channel_op$EVTCHNOP_bind_ipi({ vcpu: 2, port: 0 }).result).toBe(E('ENOENT'));
+    expectError('event_channel_op$EVTCHNOP_bind_ipi', 'ENOENT', g(1).event_channel_op$EVTCHNOP_bind_ipi({ vcpu: 2, port: 0 }).result);
   });
 
   it('event_channel_op$EVTCHNOP_close: the peer becomes unbound to the closer; EINVAL for free, reserved and invalid ports', () => {
@@ -143,18 +143,18 @@ describe('reference-vmm event channels (2-level ABI)', () => {
     const s = g(0).event_channel_op$EVTCHNOP_status({ dom: 0, port: a, ...status0 });
     expect(s.arg.status).toBe(C('EVTCHNSTAT_unbound'));
     expect(s.arg.u.unbound?.dom).toBe(1);
-    expect(g(1).event_channel_op$EVTCHNOP_close({ port: lp }).result).toBe(E('EINVAL'));
-    expect(g(1).event_channel_op$EVTCHNOP_close({ port: 0 }).result).toBe(E('EINVAL'));
-    expect(g(1).event_channel_op$EVTCHNOP_close({ port: 4096 }).result).toBe(E('EINVAL'));
+    expectError('event_channel_op$EVTCHNOP_close', 'EINVAL', g(1).event_channel_op$EVTCHNOP_close({ port: lp }).result);
+    expectError('event_channel_op$EVTCHNOP_close', 'EINVAL', g(1).event_channel_op$EVTCHNOP_close({ port: 0 }).result);
+    expectError('event_channel_op$EVTCHNOP_close', 'EINVAL', g(1).event_channel_op$EVTCHNOP_close({ port: 4096 }).result);
     // The peer can bind again.
     expect(g(1).event_channel_op$EVTCHNOP_bind_interdomain({ remote_dom: 0, remote_port: a, local_port: 0 }).result).toBe(0n);
   });
 
   it('event_channel_op$EVTCHNOP_status: ESRCH, EINVAL beyond the allocated ports, EPERM for another domain; closed inside', () => {
     const { g } = setup();
-    expect(g(1).event_channel_op$EVTCHNOP_status({ dom: 9, port: 0, ...status0 }).result).toBe(E('ESRCH'));
-    expect(g(1).event_channel_op$EVTCHNOP_status({ dom: SELF, port: 64, ...status0 }).result).toBe(E('EINVAL'));
-    expect(g(1).event_channel_op$EVTCHNOP_status({ dom: 2, port: 0, ...status0 }).result).toBe(E('EPERM'));
+    expectError('event_channel_op$EVTCHNOP_status', 'ESRCH', g(1).event_channel_op$EVTCHNOP_status({ dom: 9, port: 0, ...status0 }).result);
+    expectError('event_channel_op$EVTCHNOP_status', 'EINVAL', g(1).event_channel_op$EVTCHNOP_status({ dom: SELF, port: 64, ...status0 }).result);
+    expectError('event_channel_op$EVTCHNOP_status', 'EPERM', g(1).event_channel_op$EVTCHNOP_status({ dom: 2, port: 0, ...status0 }).result);
     const s = g(1).event_channel_op$EVTCHNOP_status({ dom: SELF, port: 63, ...status0 });
     expect(s.result).toBe(0n);
     expect(s.arg.status).toBe(C('EVTCHNSTAT_closed'));
@@ -166,11 +166,11 @@ describe('reference-vmm event channels (2-level ABI)', () => {
     expect(g(1).event_channel_op$EVTCHNOP_bind_vcpu({ port: u, vcpu: 1 }).result).toBe(0n);
     expect(g(1).event_channel_op$EVTCHNOP_status({ dom: SELF, port: u, ...status0 }).arg.vcpu).toBe(1);
     const ipi = g(1).event_channel_op$EVTCHNOP_bind_ipi({ vcpu: 0, port: 0 }).arg.port;
-    expect(g(1).event_channel_op$EVTCHNOP_bind_vcpu({ port: ipi, vcpu: 1 }).result).toBe(E('EINVAL'));
+    expectError('event_channel_op$EVTCHNOP_bind_vcpu', 'EINVAL', g(1).event_channel_op$EVTCHNOP_bind_vcpu({ port: ipi, vcpu: 1 }).result);
     const t = g(1).event_channel_op$EVTCHNOP_bind_virq({ virq: C('VIRQ_TIMER'), vcpu: 0, port: 0 }).arg.port;
-    expect(g(1).event_channel_op$EVTCHNOP_bind_vcpu({ port: t, vcpu: 1 }).result).toBe(E('EINVAL'));
-    expect(g(1).event_channel_op$EVTCHNOP_bind_vcpu({ port: u, vcpu: 7 }).result).toBe(E('ENOENT'));
-    expect(g(1).event_channel_op$EVTCHNOP_bind_vcpu({ port: 5000, vcpu: 0 }).result).toBe(E('EINVAL'));
+    expectError('event_channel_op$EVTCHNOP_bind_vcpu', 'EINVAL', g(1).event_channel_op$EVTCHNOP_bind_vcpu({ port: t, vcpu: 1 }).result);
+    expectError('event_channel_op$EVTCHNOP_bind_vcpu', 'ENOENT', g(1).event_channel_op$EVTCHNOP_bind_vcpu({ port: u, vcpu: 7 }).result);
+    expectError('event_channel_op$EVTCHNOP_bind_vcpu', 'EINVAL', g(1).event_channel_op$EVTCHNOP_bind_vcpu({ port: 5000, vcpu: 0 }).result);
   });
 
   it('event_channel_op$EVTCHNOP_unmask: a masked pending event is delivered on unmask; EINVAL beyond the ports', () => {
@@ -183,14 +183,14 @@ describe('reference-vmm event channels (2-level ABI)', () => {
     expect(g(1).event_channel_op$EVTCHNOP_unmask({ port: ipi }).result).toBe(0n);
     expect(siBit(1, 'evtchn_mask', ipi)).toBe(false);
     expect(d(1).sharedInfo.upcallPending(0)).toBe(1);
-    expect(g(1).event_channel_op$EVTCHNOP_unmask({ port: 64 }).result).toBe(E('EINVAL'));
+    expectError('event_channel_op$EVTCHNOP_unmask', 'EINVAL', g(1).event_channel_op$EVTCHNOP_unmask({ port: 64 }).result);
   });
 
   it('event_channel_op: EFAULT for an argument outside guest memory, ENOSYS for an unknown command', () => {
     const { vmm } = setup();
     const nr = BigInt(C('__HYPERVISOR_event_channel_op'));
-    expect(vmm.hypercallSigned(1, 0, { rax: nr, rdi: BigInt(C('EVTCHNOP_send')), rsi: 0x7fff_0000n })).toBe(E('EFAULT'));
-    expect(vmm.hypercallSigned(1, 0, { rax: nr, rdi: 99n, rsi: 0n })).toBe(E('ENOSYS'));
+    expectError('event_channel_op', 'EFAULT', vmm.hypercallSigned(1, 0, { rax: nr, rdi: BigInt(C('EVTCHNOP_send')), rsi: 0x7fff_0000n }));
+    expectError('event_channel_op', 'ENOSYS', vmm.hypercallSigned(1, 0, { rax: nr, rdi: 99n, rsi: 0n }));
     expect(vmm.internalErrors).toEqual([]);
   });
 
