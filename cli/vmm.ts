@@ -3,8 +3,8 @@
  * guest (docs/vmm-script.md); `vmm coverage` prints, writes or checks the coverage table.
  */
 import type { Command } from 'commander';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { COVERAGE_FILE, coverageMarkdown } from '../reference-vmm/coverage.js';
 import { runScript, ScriptError } from '../reference-vmm/script.js';
 import { xenSpec } from '../spec/index.js';
@@ -15,7 +15,16 @@ interface Io {
 }
 
 /** The repository root (this file is cli/vmm.ts). */
-const ROOT = resolve(import.meta.dirname, '..');
+/** The package root (the folder with hyperabi's package.json), from source or from dist/. */
+const ROOT = ((): string => {
+  let d = import.meta.dirname;
+  for (;;) {
+    if (existsSync(join(d, 'package.json')) && existsSync(join(d, 'reference-vmm'))) return d;
+    const up = dirname(d);
+    if (up === d) return resolve(import.meta.dirname, '..');
+    d = up;
+  }
+})();
 
 /** Adds the `vmm` command; `fail` raises a usage error (exit 2), `exit` sets the exit code. */
 export function addVmmCommand(program: Command, io: Io, exit: (code: number) => void, fail: (message: string) => never): void {
