@@ -361,6 +361,7 @@ const ops = [
       err('EILSEQ', 'gmfn_range: the continuation start exceeds size.', when.state('range-start-beyond-size')),
       err('EOVERFLOW', 'gmfn_range: idx + size or gpfn + size wraps.', when.state('range-wraps')),
       err('EXDEV', 'x86 gmfn: the frame is not currently at gfn idx.', when.state('gmfn-moved')),
+      err('ENXIO', 'The target gfn holds a page the domain does not own (a grant or foreign mapping), so it cannot be removed first (guest_remove_page).', when.state('gfn-holds-foreign-page')),
       err('EPERM', 'x86: the target gfn holds a direct MMIO mapping.', when.state('gfn-is-mmio')),
       err('ENOMEM', 'x86 gmfn: the page is shared and cannot be unshared.', when.state('page-shared')),
       err('EBUSY', 'A grant frame cannot be referenced, or (Arm) the Xen-heap page is already mapped at another gfn.', when.state('frame-busy')),

@@ -268,7 +268,7 @@ const mmuextOps = [
       err('EINVAL', 'The caller’s paging is external (HVM).', when.state('caller-translated')),
       err('EINVAL', 'More than 8192 entries.', when.value('arg.arg2.nr_ents', 'gt', 8192)),
       err('EINVAL', 'Entries are given and the base is not page aligned.', when.value('arg.arg1.linear_addr', 'mask', 0xfff)),
-      err('EINVAL', 'Entries are given and the base is non-canonical or inside Xen’s range.', when.resource('arg.arg1.linear_addr', 'linear_address', 'out-of-range')),
+      err('EINVAL', 'Entries are given and the base is non-canonical or inside Xen’s range (64-bit callers; a 32-bit caller’s base always passes this check).', when.resource('arg.arg1.linear_addr', 'linear_address', 'out-of-range')),
     ],
     consumes: [use('linear_address', 'arg.arg1.linear_addr')],
     ref: extRef(),
