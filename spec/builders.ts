@@ -129,8 +129,10 @@ export interface HypercallOpts {
 }
 
 /** An error returned as the hypercall result: `err('EINVAL', 'port is out of range', trigger)`. */
-export function err(code: string, when: string, trigger?: Trigger): ErrorDecl {
-  return trigger ? { code, when, trigger } : { code, when };
+export function err(code: string, when: string, trigger?: Trigger, abis?: string[]): ErrorDecl {
+  const e: ErrorDecl = trigger ? { code, when, trigger } : { code, when };
+  if (abis) e.abis = abis;
+  return e;
 }
 
 /** An error reported in a status field (GNTST_*). */

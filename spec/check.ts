@@ -284,6 +284,9 @@ class Checker {
         this.report('unknown-errno', `error '${e.code}' is not ${via === 'status' ? 'a status' : 'an errno'} code of the spec`, `${path}/errors/${i}`);
       }
       if (e.trigger) this.trigger(h, op, e.trigger, `${path}/errors/${i}`);
+      for (const a of e.abis ?? []) {
+        if (!this.abiNames.has(a)) this.report('unknown-abi', `error limited to unknown ABI '${a}'`, `${path}/errors/${i}`);
+      }
     });
   }
 

@@ -336,6 +336,9 @@ export const ErrorDecl = Type.Object(
     ),
     when: Type.String({ description: 'The condition, in words' }),
     trigger: Type.Optional(Trigger),
+    abis: Type.Optional(
+      Type.Array(Type.String(), { description: 'Only callers of these ABIs, arches or families get this error (default: all)' }),
+    ),
   },
   { additionalProperties: false },
 );

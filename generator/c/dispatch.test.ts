@@ -90,7 +90,9 @@ function errnoResult(code: string, arch: Arch): bigint {
 
 /** The spec's result for a command the call lacks: the declared unknown-command error (ABI family first), else ENOSYS. */
 function unknownCommand(h: Hypercall, abi: Abi, arch: Arch): bigint {
-  const errs = h.errors.filter((e) => (e.via ?? 'return') === 'return');
+  // An error limited to other ABIs (`abis`) does not apply to this one.
+  const applies = (a: readonly string[] | undefined) => a === undefined || a.includes(abi.name) || a.includes(arch.name) || a.includes(arch.family);
+  const errs = h.errors.filter((e) => (e.via ?? 'return') === 'return' && applies(e.abis));
   const hit =
     errs.find((e) => e.trigger?.kind === 'state' && e.trigger.state === `unknown-command-${arch.family}`) ??
     errs.find((e) => e.trigger?.kind === 'state' && e.trigger.state === 'unknown-command') ??

@@ -254,7 +254,9 @@ function errnoResult(spec: Spec, arch: Arch, code: string, what: string): bigint
  * `unknown-command`, else a value trigger on the selector; undefined when none is declared.
  */
 export function unknownCommandError(h: Hypercall, abi: Abi, arch: Arch): ErrorDecl | undefined {
-  const returned = h.errors.filter((e) => (e.via ?? 'return') === 'return');
+  // Errors limited to other ABIs (`abis`) do not apply to this one.
+  const applies = (e: ErrorDecl) => e.abis === undefined || e.abis.some((a) => a === abi.name || a === arch.name || a === arch.family);
+  const returned = h.errors.filter((e) => (e.via ?? 'return') === 'return' && applies(e));
   for (const state of [`unknown-command-${abi.name}`, `unknown-command-${arch.name}`, `unknown-command-${arch.family}`, 'unknown-command']) {
     const hit = returned.find((e) => e.trigger?.kind === 'state' && e.trigger.state === state);
     if (hit) return hit;

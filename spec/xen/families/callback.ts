@@ -151,8 +151,8 @@ const hypercalls = [
     ],
     subops: { selector: 'cmd', group: 'CALLBACKOP', argument: 'arg', ops: callbackOps },
     errors: [
-      err('ENOSYS', 'The command is unknown (64-bit callers).', when.value('cmd', 'gt', 1)),
-      err('EINVAL', 'The command is unknown (32-bit callers: the compat handler differs).', when.value('cmd', 'gt', 1)),
+      err('ENOSYS', 'The command is unknown (64-bit callers).', when.value('cmd', 'gt', 1), ['x86_64']),
+      err('EINVAL', 'The command is unknown (32-bit callers: the compat handler differs).', when.value('cmd', 'gt', 1), ['x86_32']),
       err('EFAULT', 'The argument struct cannot be read.', when.fault('arg')),
     ],
     ref: { header: H, handler: `${C}:do_callback_op` },

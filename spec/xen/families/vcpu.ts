@@ -240,8 +240,8 @@ const hypercalls = [
       subops: { selector: 'cmd', group: 'VCPUOP', argument: 'arg', ops },
       errors: [
         err('ENOENT', 'vcpuid names no vCPU of the calling domain (checked before the command).', when.resource('vcpuid', 'vcpu_id', 'nonexistent')),
-        err('ENOSYS', 'x86: the command is not a VCPUOP_* operation.', when.state('unknown-command')),
-        err('EINVAL', 'Arm: the command is anything other than register_vcpu_info or register_runstate_memory_area.', when.state('unknown-command-arm')),
+        err('ENOSYS', 'x86: the command is not a VCPUOP_* operation.', when.state('unknown-command'), ['x86']),
+        err('EINVAL', 'Arm: the command is anything other than register_vcpu_info or register_runstate_memory_area.', when.state('unknown-command-arm'), ['arm']),
       ],
       consumes: [use('vcpu_id', 'vcpuid')],
       ref: { header: H, handler: `${X}:do_vcpu_op` },
