@@ -549,6 +549,27 @@ describe('reference-vmm memory_op', () => {
     clean();
   });
 
+  it('memory_op$XENMEM_add_to_physmap: ENXIO onto a gfn that holds another domain’s page (a grant mapping): it cannot be freed', () => {
+    const { g, d, clean } = setup();
+    // Domain 1 grants its RAM page 3 to domain 2 at ref 8; domain 2 (translated) maps it at gfn 40.
+    expect(g(1).grant_table_op$GNTTABOP_setup_table([{ dom: SELF, nr_frames: 1, status: 0, frame_list: BigInt(LIST2) }]).result).toBe(0n);
+    const entry = new Uint8Array(8);
+    const v = new DataView(entry.buffer);
+    v.setUint16(0, C('GTF_permit_access'), true);
+    v.setUint16(2, 2, true);
+    v.setUint32(4, d(1).memory.lookup(gfn(3))!, true);
+    expect(d(1).memory.write(gaddr((d(1).sharedInfoGfn + 1) * PAGE_SIZE + 8 * 8), entry)).toBe(true);
+    const m = g(2).grant_table_op$GNTTABOP_map_grant_ref([{ host_addr: BigInt(40 * PAGE_SIZE), flags: C('GNTMAP_host_map'), ref: 8, dom: 1, status: 0, handle: 0, dev_bus_addr: 0n }]).arg[0]!;
+    expect(m.status).toBe(0);
+    const f5 = d(2).memory.lookup(gfn(5))!;
+    expectError('memory_op$XENMEM_add_to_physmap', 'ENXIO', g(2).memory_op$XENMEM_add_to_physmap({ domid: SELF, size: 0, space: C('XENMAPSPACE_gmfn'), idx: 5n, gpfn: 40n }).result);
+    // Nothing moved: the grant mapping and gfn 5 are as they were.
+    expect(d(2).memory.lookup(gfn(40))).toBe(d(1).memory.lookup(gfn(3)));
+    expect(d(2).memory.lookup(gfn(5))).toBe(f5);
+    expect(g(2).grant_table_op$GNTTABOP_unmap_grant_ref([{ host_addr: BigInt(40 * PAGE_SIZE), dev_bus_addr: 0n, handle: m.handle, status: 0 }]).arg[0]!.status).toBe(0);
+    clean();
+  });
+
   it('memory_op$XENMEM_add_to_physmap: XENMAPSPACE_grant_table finds the frame where the grant table keeps it', () => {
     const { g, d, clean } = setup();
         const add = (idx: bigint, gpfn: bigint) => g(2).memory_op$XENMEM_add_to_physmap({ domid: SELF, size: 0, space: C('XENMAPSPACE_grant_table'), idx, gpfn }).result;

@@ -1,11 +1,13 @@
 /**
  * The small hypercalls of the reference VMM (xen_version's remaining commands, vm_assist,
- * physdev_op queries, callbacks, trap table, PV vCPU registers), through hypercall().
+ * physdev_op queries, callbacks, trap table, PV vCPU registers, console_io), through hypercall().
  *
  * Not exercised, because the model cannot produce them: PHYSDEVOP_get_free_pirq's ENOMEM
  * and PHYSDEVOP_pirq_eoi_gmfn_*'s ENOSPC (no allocation fails), set_debugreg's CR4.DE
- * cases (no hypercall sets the virtual CR4 in the model), and vm_assist's ENOSYS (the
- * generated dispatcher answers an unknown command itself).
+ * cases (no hypercall sets the virtual CR4 in the model), vm_assist's ENOSYS (the
+ * generated dispatcher answers an unknown command itself), CONSOLEIO_read's EFAULT (the
+ * serial input ring is always empty, so nothing is copied out), and the EFAULT of the
+ * argument-less XENNMI_unregister_callback and PHYSDEVOP_IRQ_UNMASK_NOTIFY.
  */
 import { describe, expect, it } from 'vitest';
 import { XenGuest } from '../../generated/xen/guest.js';
@@ -45,6 +47,31 @@ describe('reference-vmm xen_version (remaining commands)', () => {
     expect(setup('x86_32-pv').g(1).xen_version$XENVER_platform_parameters({ virt_start: 0n } as never).arg).toEqual({ virt_start: BigInt(C('__HYPERVISOR_VIRT_START_PAE')) });
     const { vmm } = setup();
     expectError('xen_version$XENVER_platform_parameters', 'EFAULT', vmm.hypercallSigned(1, 0, { rax: NR('xen_version'), rdi: BigInt(C('XENVER_platform_parameters')), rsi: 0x7fff_0000n }));
+  });
+
+  it('xen_version$XENVER_extraversion, compile_info, capabilities, changeset: EFAULT when the result cannot be written', () => {
+    const { vmm } = setup();
+    const call = (cmd: string, at: bigint) => vmm.hypercallSigned(1, 0, { rax: NR('xen_version'), rdi: BigInt(C(cmd)), rsi: at });
+    expect(call('XENVER_extraversion', 0x2000n)).toBe(0n);
+    expectError('xen_version$XENVER_extraversion', 'EFAULT', call('XENVER_extraversion', 0x7fff_0000n));
+    expectError('xen_version$XENVER_compile_info', 'EFAULT', call('XENVER_compile_info', 0x7fff_0000n));
+    expectError('xen_version$XENVER_capabilities', 'EFAULT', call('XENVER_capabilities', 0x7fff_0000n));
+    expectError('xen_version$XENVER_changeset', 'EFAULT', call('XENVER_changeset', 0x7fff_0000n));
+  });
+
+  it('xen_version$XENVER_get_features: submap 0 only (EINVAL otherwise); EFAULT for an unreadable argument', () => {
+    const { vmm, g } = setup();
+    expect(g(1).xen_version$XENVER_get_features({ submap_idx: 0, submap: 0 }).result).toBe(0n);
+    expectError('xen_version$XENVER_get_features', 'EINVAL', S(g(1).xen_version$XENVER_get_features({ submap_idx: 1, submap: 0 }).result));
+    expectError('xen_version$XENVER_get_features', 'EFAULT', vmm.hypercallSigned(1, 0, { rax: NR('xen_version'), rdi: BigInt(C('XENVER_get_features')), rsi: 0x7fff_0000n }));
+  });
+
+  it('xen_version$XENVER_pagesize: 4096 for a NULL argument, EINVAL for any other', () => {
+    const { vmm, g } = setup();
+    expect(g(1).xen_version$XENVER_pagesize()).toBe(4096n);
+    expectError('xen_version$XENVER_pagesize', 'EINVAL', vmm.hypercallSigned(1, 0, { rax: NR('xen_version'), rdi: BigInt(C('XENVER_pagesize')), rsi: 0x2000n }));
+    const x32 = setup('x86_32-pv').vmm;
+    expectError('xen_version$XENVER_pagesize', 'EINVAL', BigInt.asIntN(32, x32.hypercall(1, 0, { eax: NR('xen_version'), ebx: BigInt(C('XENVER_pagesize')), ecx: 0x2000n })));
   });
 
   it('xen_version$XENVER_guest_handle: the domain’s handle, zero-padded', () => {
@@ -128,6 +155,26 @@ describe('reference-vmm physdev_op queries', () => {
     expectError('physdev_op$PHYSDEVOP_eoi', 'EFAULT', vmm.hypercallSigned(1, 0, { rax: NR('physdev_op'), rdi: BigInt(C('PHYSDEVOP_eoi')), rsi: 0x7fff_0000n }));
     expectError('physdev_op$PHYSDEVOP_get_free_pirq', 'EFAULT', vmm.hypercallSigned(1, 0, { rax: NR('physdev_op'), rdi: BigInt(C('PHYSDEVOP_get_free_pirq')), rsi: 0x7fff_0000n }));
     expectError('physdev_op$PHYSDEVOP_irq_status_query', 'EFAULT', vmm.hypercallSigned(1, 0, { rax: NR('physdev_op'), rdi: BigInt(C('PHYSDEVOP_irq_status_query')), rsi: 0x7fff_0000n }));
+  });
+
+  it('physdev_op$PHYSDEVOP_set_iopl, set_iobitmap, pirq_eoi_gmfn: EFAULT for an unreadable struct; ENOSYS through the HVM filter and on Arm', () => {
+    const { vmm } = setup();
+    const pv = (op: string) => vmm.hypercallSigned(1, 0, { rax: NR('physdev_op'), rdi: BigInt(C(op)), rsi: 0x7fff_0000n });
+    expectError('physdev_op$PHYSDEVOP_set_iopl', 'EFAULT', pv('PHYSDEVOP_set_iopl'));
+    expectError('physdev_op$PHYSDEVOP_set_iobitmap', 'EFAULT', pv('PHYSDEVOP_set_iobitmap'));
+    expectError('physdev_op$PHYSDEVOP_pirq_eoi_gmfn_v1', 'EFAULT', pv('PHYSDEVOP_pirq_eoi_gmfn_v1'));
+    expectError('physdev_op$PHYSDEVOP_pirq_eoi_gmfn_v2', 'EFAULT', pv('PHYSDEVOP_pirq_eoi_gmfn_v2'));
+    // hvm_physdev_op lets only PIRQ and hardware-domain PCI commands through.
+    const hvm = setup('x86_64-hvm').vmm;
+    const h = (op: string) => hvm.hypercallSigned(1, 0, { rax: NR('physdev_op'), rdi: BigInt(C(op)), rsi: 0x1000n });
+    expectError('physdev_op$PHYSDEVOP_set_iopl', 'ENOSYS', h('PHYSDEVOP_set_iopl'));
+    expectError('physdev_op$PHYSDEVOP_set_iobitmap', 'ENOSYS', h('PHYSDEVOP_set_iobitmap'));
+    expectError('physdev_op$PHYSDEVOP_pirq_eoi_gmfn_v1', 'ENOSYS', h('PHYSDEVOP_pirq_eoi_gmfn_v1'));
+    expectError('physdev_op$PHYSDEVOP_pirq_eoi_gmfn_v2', 'ENOSYS', h('PHYSDEVOP_pirq_eoi_gmfn_v2'));
+    expectError('physdev_op$PHYSDEVOP_IRQ_UNMASK_NOTIFY', 'ENOSYS', h('PHYSDEVOP_IRQ_UNMASK_NOTIFY'));
+    // Arm implements none of these.
+    const arm = setup('arm64').vmm;
+    expectError('physdev_op$PHYSDEVOP_set_iopl', 'ENOSYS', arm.hypercallSigned(1, 0, { x16: NR('physdev_op'), x0: BigInt(C('PHYSDEVOP_set_iopl')), x1: 0x1000n }));
   });
 
   it('physdev_op$PHYSDEVOP_set_iopl, set_iobitmap: EINVAL for IOPL above 3, a bad bitmap or too many ports', () => {
@@ -214,7 +261,7 @@ describe('reference-vmm callbacks and PV registers', () => {
     expectError('set_segment_base', 'EINVAL', call(C('SEGBASE_GS_KERNEL'), 0x8000_0000_0000n));
     expectError('set_segment_base', 'EINVAL', call(4, 0n));
     const x32 = setup('x86_32-pv').vmm;
-    expect(BigInt.asIntN(32, x32.hypercall(1, 0, { eax: NR('set_segment_base'), ebx: 0n, ecx: 0n }))).toBe(-BigInt(C('XEN_ENOSYS')));
+    expectError('set_segment_base', 'ENOSYS', BigInt.asIntN(32, x32.hypercall(1, 0, { eax: NR('set_segment_base'), ebx: 0n, ecx: 0n })));
   });
 
   it('set_debugreg, get_debugreg: reserved bits, EPERM, EINVAL and ENODEV as Xen 4.17 gives them', () => {
@@ -236,5 +283,26 @@ describe('reference-vmm callbacks and PV registers', () => {
     expectError('get_debugreg', 'ENODEV', get(8));
     expect(vmm.hypercallSigned(1, 0, { rax: NR('fpu_taskswitch'), rdi: 1n })).toBe(0n);
     expect(vmm.hypercallSigned(1, 0, { rax: NR('stack_switch'), rdi: 0xe02bn, rsi: 0x5000n })).toBe(0n);
+  });
+});
+
+describe('reference-vmm console_io', () => {
+  it('console_io$CONSOLEIO_write: the control domain’s bytes reach its console; EPERM for others; EFAULT for an unreadable buffer', () => {
+    const { vmm, d } = setup();
+    const con = (domid: number, cmd: string, count: bigint, at: bigint) => vmm.hypercallSigned(domid, 0, { rax: NR('console_io'), rdi: BigInt(C(cmd)), rsi: count, rdx: at });
+    d(0).memory.write(gaddr(0x2000), new Uint8Array([0x68, 0x69]));
+    expect(con(0, 'CONSOLEIO_write', 2n, 0x2000n)).toBe(0n);
+    expect(d(0).console.slice(-2)).toEqual([0x68, 0x69]);
+    expectError('console_io$CONSOLEIO_write', 'EPERM', con(1, 'CONSOLEIO_write', 2n, 0x2000n));
+    expect(d(1).console).toEqual([]);
+    expectError('console_io$CONSOLEIO_write', 'EFAULT', con(0, 'CONSOLEIO_write', 4n, 0x7fff_0000n));
+  });
+
+  it('console_io$CONSOLEIO_read: 0 bytes (the input ring is empty); EPERM for others; E2BIG for a count above INT_MAX', () => {
+    const { vmm } = setup();
+    const con = (domid: number, count: bigint) => vmm.hypercallSigned(domid, 0, { rax: NR('console_io'), rdi: BigInt(C('CONSOLEIO_read')), rsi: count, rdx: 0x2000n });
+    expect(con(0, 16n)).toBe(0n);
+    expectError('console_io$CONSOLEIO_read', 'EPERM', con(1, 16n));
+    expectError('console_io$CONSOLEIO_read', 'E2BIG', con(0, 0x8000_0000n));
   });
 });

@@ -10,6 +10,8 @@
  *   at a time, so the compare-and-exchange never races.
  * - mmu_update EINVAL "page-table owner has no vCPU 0": every model domain has vCPU 0.
  * - mmuext_op EOPNOTSUPP (HVM caller, non-pin command) on pin/unpin ids: those commands are allowed.
+ * Not claimed on further sub-op ids: EFAULT for an unreadable request (its type is never read, so it
+ * is no sub-op's; PIN_L1_TABLE and NORMAL_PT_UPDATE carry it), and ENOSYS (unknown command or type).
  */
 import { describe, expect, it } from 'vitest';
 import { XenGuest } from '../../generated/xen/guest.js';
@@ -393,6 +395,95 @@ describe('reference-vmm x86 PV MMU', () => {
     op(PIN1, mfn(1, L1));
     expect(h.mmuext_op(at, 1, 0n, 1)).toBe(0n);
     expect(vmm.internalErrors).toEqual([]);
+  });
+
+  it('mmuext_op$MMUEXT_UNPIN_TABLE: do_mmuext_op checks foreigndom before any command: ESRCH (unknown id), EPERM (unprivileged foreign), EINVAL (not PV)', () => {
+    const { ext, mfn, clean } = setup();
+    const LOCAL = C('MMUEXT_INVLPG_LOCAL');
+    // ESRCH: no domain 99, whatever the command.
+    expectError('mmuext_op$MMUEXT_PIN_L2_TABLE', 'ESRCH', ext(1, [{ cmd: PIN2, mfn: mfn(1, L2) }], 99).r);
+    expectError('mmuext_op$MMUEXT_PIN_L3_TABLE', 'ESRCH', ext(1, [{ cmd: PIN3, mfn: mfn(1, L3) }], 99).r);
+    expectError('mmuext_op$MMUEXT_PIN_L4_TABLE', 'ESRCH', ext(1, [{ cmd: PIN4, mfn: mfn(1, L4) }], 99).r);
+    expectError('mmuext_op$MMUEXT_UNPIN_TABLE', 'ESRCH', ext(1, [{ cmd: UNPIN, mfn: mfn(1, L1) }], 99).r);
+    expectError('mmuext_op$MMUEXT_NEW_BASEPTR', 'ESRCH', ext(1, [{ cmd: BASEPTR, mfn: mfn(1, L4) }], 99).r);
+    expectError('mmuext_op$MMUEXT_TLB_FLUSH_LOCAL', 'ESRCH', ext(1, [{ cmd: C('MMUEXT_TLB_FLUSH_LOCAL') }], 99).r);
+    expectError('mmuext_op$MMUEXT_INVLPG_LOCAL', 'ESRCH', ext(1, [{ cmd: LOCAL, linear: 0x1000n }], 99).r);
+    expectError('mmuext_op$MMUEXT_TLB_FLUSH_MULTI', 'ESRCH', ext(1, [{ cmd: C('MMUEXT_TLB_FLUSH_MULTI') }], 99).r);
+    expectError('mmuext_op$MMUEXT_INVLPG_MULTI', 'ESRCH', ext(1, [{ cmd: C('MMUEXT_INVLPG_MULTI') }], 99).r);
+    expectError('mmuext_op$MMUEXT_TLB_FLUSH_ALL', 'ESRCH', ext(1, [{ cmd: C('MMUEXT_TLB_FLUSH_ALL') }], 99).r);
+    expectError('mmuext_op$MMUEXT_INVLPG_ALL', 'ESRCH', ext(1, [{ cmd: C('MMUEXT_INVLPG_ALL') }], 99).r);
+    expectError('mmuext_op$MMUEXT_FLUSH_CACHE', 'ESRCH', ext(1, [{ cmd: C('MMUEXT_FLUSH_CACHE') }], 99).r);
+    expectError('mmuext_op$MMUEXT_SET_LDT', 'ESRCH', ext(1, [{ cmd: C('MMUEXT_SET_LDT') }], 99).r);
+    expectError('mmuext_op$MMUEXT_NEW_USER_BASEPTR', 'ESRCH', ext(1, [{ cmd: C('MMUEXT_NEW_USER_BASEPTR') }], 99).r);
+    expectError('mmuext_op$MMUEXT_CLEAR_PAGE', 'ESRCH', ext(1, [{ cmd: C('MMUEXT_CLEAR_PAGE'), mfn: mfn(1, DATA) }], 99).r);
+    expectError('mmuext_op$MMUEXT_COPY_PAGE', 'ESRCH', ext(1, [{ cmd: C('MMUEXT_COPY_PAGE'), mfn: mfn(1, DATA), src: mfn(1, DATA + 1) }], 99).r);
+    expectError('mmuext_op$MMUEXT_FLUSH_CACHE_GLOBAL', 'ESRCH', ext(1, [{ cmd: C('MMUEXT_FLUSH_CACHE_GLOBAL') }], 99).r);
+    expectError('mmuext_op$MMUEXT_MARK_SUPER', 'ESRCH', ext(1, [{ cmd: C('MMUEXT_MARK_SUPER') }], 99).r);
+    expectError('mmuext_op$MMUEXT_UNMARK_SUPER', 'ESRCH', ext(1, [{ cmd: C('MMUEXT_UNMARK_SUPER') }], 99).r);
+    // EPERM: an unprivileged caller naming another domain (XSM_TARGET), before the command is read.
+    expectError('mmuext_op$MMUEXT_UNPIN_TABLE', 'EPERM', ext(1, [{ cmd: UNPIN, mfn: mfn(2, L1) }], 2).r);
+    expectError('mmuext_op$MMUEXT_CLEAR_PAGE', 'EPERM', ext(1, [{ cmd: C('MMUEXT_CLEAR_PAGE'), mfn: mfn(2, DATA) }], 2).r);
+    expectError('mmuext_op$MMUEXT_COPY_PAGE', 'EPERM', ext(1, [{ cmd: C('MMUEXT_COPY_PAGE'), mfn: mfn(2, DATA), src: mfn(2, DATA + 1) }], 2).r);
+    expectError('mmuext_op$MMUEXT_MARK_SUPER', 'EPERM', ext(1, [{ cmd: C('MMUEXT_MARK_SUPER') }], 2).r);
+    expectError('mmuext_op$MMUEXT_UNMARK_SUPER', 'EPERM', ext(1, [{ cmd: C('MMUEXT_UNMARK_SUPER') }], 2).r);
+    // EINVAL: dom0 naming an HVM domain (its pages are not PV-managed).
+    expectError('mmuext_op$MMUEXT_INVLPG_LOCAL', 'EINVAL', ext(0, [{ cmd: LOCAL, linear: 0x1000n }], 3).r);
+    expectError('mmuext_op$MMUEXT_TLB_FLUSH_ALL', 'EINVAL', ext(0, [{ cmd: C('MMUEXT_TLB_FLUSH_ALL') }], 3).r);
+    expectError('mmuext_op$MMUEXT_INVLPG_ALL', 'EINVAL', ext(0, [{ cmd: C('MMUEXT_INVLPG_ALL') }], 3).r);
+    expectError('mmuext_op$MMUEXT_FLUSH_CACHE', 'EINVAL', ext(0, [{ cmd: C('MMUEXT_FLUSH_CACHE') }], 3).r);
+    expectError('mmuext_op$MMUEXT_MARK_SUPER', 'EINVAL', ext(0, [{ cmd: C('MMUEXT_MARK_SUPER') }], 3).r);
+    expectError('mmuext_op$MMUEXT_UNMARK_SUPER', 'EINVAL', ext(0, [{ cmd: C('MMUEXT_UNMARK_SUPER') }], 3).r);
+    clean();
+  });
+
+  it('mmuext_op$MMUEXT_NEW_BASEPTR: an HVM caller gets EOPNOTSUPP for every command but pin and unpin', () => {
+    const { vmm, mfn, tree, clean } = setup();
+    tree(1);
+    const h = new XenGuest(new VmmTransport(vmm, 4));
+    const at = BigInt(PAGE_SIZE);
+    /** dom4 (HVM, privileged) issues one command on domain 1 (PV). */
+    const hvm = (cmd: number, arg1 = 0n, arg2 = 0n): bigint => {
+      const b = new Uint8Array(24);
+      new DataView(b.buffer).setUint32(0, cmd, true);
+      new DataView(b.buffer).setBigUint64(8, arg1, true);
+      new DataView(b.buffer).setBigUint64(16, arg2, true);
+      vmm.machine.domain(4)!.memory.write(gaddr(PAGE_SIZE), b);
+      return h.mmuext_op(at, 1, 0n, 1);
+    };
+    const L4m = BigInt(mfn(1, L4));
+    expectError('mmuext_op$MMUEXT_NEW_BASEPTR', 'EOPNOTSUPP', hvm(BASEPTR, L4m));
+    expectError('mmuext_op$MMUEXT_INVLPG_LOCAL', 'EOPNOTSUPP', hvm(C('MMUEXT_INVLPG_LOCAL'), 0x1000n));
+    expectError('mmuext_op$MMUEXT_TLB_FLUSH_MULTI', 'EOPNOTSUPP', hvm(C('MMUEXT_TLB_FLUSH_MULTI'), 0n, 0x800n));
+    expectError('mmuext_op$MMUEXT_INVLPG_MULTI', 'EOPNOTSUPP', hvm(C('MMUEXT_INVLPG_MULTI'), 0x1000n, 0x800n));
+    expectError('mmuext_op$MMUEXT_TLB_FLUSH_ALL', 'EOPNOTSUPP', hvm(C('MMUEXT_TLB_FLUSH_ALL')));
+    expectError('mmuext_op$MMUEXT_INVLPG_ALL', 'EOPNOTSUPP', hvm(C('MMUEXT_INVLPG_ALL'), 0x1000n));
+    expectError('mmuext_op$MMUEXT_FLUSH_CACHE', 'EOPNOTSUPP', hvm(C('MMUEXT_FLUSH_CACHE')));
+    expectError('mmuext_op$MMUEXT_SET_LDT', 'EOPNOTSUPP', hvm(C('MMUEXT_SET_LDT'), 0x10000n, 1n));
+    expectError('mmuext_op$MMUEXT_NEW_USER_BASEPTR', 'EOPNOTSUPP', hvm(C('MMUEXT_NEW_USER_BASEPTR'), L4m));
+    expectError('mmuext_op$MMUEXT_CLEAR_PAGE', 'EOPNOTSUPP', hvm(C('MMUEXT_CLEAR_PAGE'), BigInt(mfn(1, DATA))));
+    expectError('mmuext_op$MMUEXT_COPY_PAGE', 'EOPNOTSUPP', hvm(C('MMUEXT_COPY_PAGE'), BigInt(mfn(1, DATA)), BigInt(mfn(1, DATA + 1))));
+    expectError('mmuext_op$MMUEXT_FLUSH_CACHE_GLOBAL', 'EOPNOTSUPP', hvm(C('MMUEXT_FLUSH_CACHE_GLOBAL')));
+    // Pin and unpin are the HVM caller's to use: the L4 tree validates and is pinned, then unpinned.
+    expect(hvm(PIN4, L4m)).toBe(0n);
+    expect(hvm(UNPIN, L4m)).toBe(0n);
+    clean();
+  });
+
+  it('mmuext_op$MMUEXT_NEW_USER_BASEPTR: the errors of validating the L4 tree (EBUSY, EACCES); PIN_L2: EACCES from its L1', () => {
+    const { ext, mfn, put, pte, d, clean } = setup();
+    const NUB = C('MMUEXT_NEW_USER_BASEPTR');
+    put(1, 11, 0, pte(mfn(1, 12), P));
+    put(1, 12, 0, pte(mfn(1, 13), P));
+    put(1, 13, 0, pte(mfn(1, 14), P));
+    put(1, 14, 0, pte(mfn(1, 14), P | RW));
+    expectError('mmuext_op$MMUEXT_NEW_USER_BASEPTR', 'EBUSY', ext(1, [{ cmd: NUB, mfn: mfn(1, 11) }]).r);
+    put(0, 11, 0, pte(mfn(0, 12), P));
+    put(0, 12, 0, pte(mfn(0, 13), P));
+    put(0, 13, 0, pte(mfn(0, 14), P));
+    put(0, 14, 0, pte(d(0).sharedInfoFrame, P | PCD));
+    expectError('mmuext_op$MMUEXT_PIN_L2_TABLE', 'EACCES', ext(0, [{ cmd: PIN2, mfn: mfn(0, 13) }]).r);
+    expectError('mmuext_op$MMUEXT_NEW_USER_BASEPTR', 'EACCES', ext(0, [{ cmd: NUB, mfn: mfn(0, 11) }]).r);
+    clean();
   });
 
   it('mmu_update$MMU_NORMAL_PT_UPDATE: checked L1 writes through the whole tree; a plain store into an ordinary page; pdone', () => {

@@ -62,6 +62,7 @@ export function versionHandlers(vmm: ReferenceVmm): XenHandler<CallContext> {
         fi.submap = submap >>> 0;
         return 0;
       }),
-    xen_version$XENVER_pagesize: () => PAGE_SIZE,
+    // A non-NULL argument is -EINVAL; the dispatcher hands this arg-less command no pointer, so read the register.
+    xen_version$XENVER_pagesize: (c) => (BigInt.asUintN(c.domain.arch.wordSize * 8, vmm.callRegs[c.domain.abi.convention.args[1] as string] ?? 0n) !== 0n ? (E['EINVAL'] as number) : PAGE_SIZE),
   };
 }
