@@ -186,6 +186,26 @@ describe('reference-vmm event channels (2-level ABI)', () => {
     expectError('event_channel_op$EVTCHNOP_unmask', 'EINVAL', g(1).event_channel_op$EVTCHNOP_unmask({ port: 64 }).result);
   });
 
+  it('event_channel_op$EVTCHNOP_reset: closes every port of the caller; peers become unbound; ESRCH, EPERM, EINVAL', () => {
+    const { g } = setup();
+    const a = g(0).event_channel_op$EVTCHNOP_alloc_unbound({ dom: SELF, remote_dom: 1, port: 0 }).arg.port;
+    const lp = g(1).event_channel_op$EVTCHNOP_bind_interdomain({ remote_dom: 0, remote_port: a, local_port: 0 }).arg.local_port;
+    const ipi = g(1).event_channel_op$EVTCHNOP_bind_ipi({ vcpu: 0, port: 0 }).arg.port;
+    expect(g(1).event_channel_op$EVTCHNOP_reset({ dom: SELF }).result).toBe(0n);
+    for (const port of [lp, ipi]) {
+      expect(g(1).event_channel_op$EVTCHNOP_status({ dom: SELF, port, ...status0 }).arg.status).toBe(C('EVTCHNSTAT_closed'));
+    }
+    const peer = g(0).event_channel_op$EVTCHNOP_status({ dom: 0, port: a, ...status0 });
+    expect(peer.arg.status).toBe(C('EVTCHNSTAT_unbound'));
+    expect(peer.arg.u.unbound?.dom).toBe(1);
+    // Ports are allocated from 1 again.
+    expect(g(1).event_channel_op$EVTCHNOP_bind_ipi({ vcpu: 0, port: 0 }).arg.port).toBe(1);
+    expectError('event_channel_op$EVTCHNOP_reset', 'ESRCH', g(1).event_channel_op$EVTCHNOP_reset({ dom: 9 }).result);
+    expectError('event_channel_op$EVTCHNOP_reset', 'EPERM', g(1).event_channel_op$EVTCHNOP_reset({ dom: 2 }).result);
+    // dom0 may target domain 1, but a running (unpaused) domain cannot be reset by another.
+    expectError('event_channel_op$EVTCHNOP_reset', 'EINVAL', g(0).event_channel_op$EVTCHNOP_reset({ dom: 1 }).result);
+  });
+
   it('event_channel_op: EFAULT for an argument outside guest memory, ENOSYS for an unknown command', () => {
     const { vmm } = setup();
     const nr = BigInt(C('__HYPERVISOR_event_channel_op'));

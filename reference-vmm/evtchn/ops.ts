@@ -258,6 +258,24 @@ export class EventChannels {
     }
   }
 
+  /**
+   * EVTCHNOP_reset: closes every port of the domain from 1 up (port 0 stays reserved).
+   * Another domain may be reset only while its controller has it paused, which the model
+   * never does: -EINVAL. The model has no channels of Xen's own, so nothing stays active
+   * (no -EAGAIN), and it runs the loop in one go (no continuation, so no -EBUSY).
+   */
+  reset(caller: Domain, a: EvtchnReset): number {
+    const d = this.m.domainByAnyId(caller, a.dom);
+    if (!d) return this.err('ESRCH');
+    if (!this.m.mayTarget(caller, d)) return this.err('EPERM');
+    if (d !== caller) return this.err('EINVAL');
+    for (let port = 1; d.ports.isValid(port); port++) {
+      const st = d.ports.state[port] as PortState;
+      if (st !== PortState.Free && st !== PortState.Reserved) this.close(d, { port });
+    }
+    return 0;
+  }
+
   /** EVTCHNOP_unmask. */
   unmask(d: Domain, a: EvtchnPort): number {
     const port = a.port;

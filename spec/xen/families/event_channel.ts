@@ -247,7 +247,6 @@ const ops = [
     ref: { header: H, handler: `${C}:evtchn_unmask` },
   }),
   b.op('EVTCHNOP_reset', 10, 'Closes every port of a domain and returns it to the 2-level ABI.', {
-    referenceVmm: { implemented: false, reason: 'not implemented yet' },
     arg: 'struct evtchn_reset', argDir: 'in',
     errors: [
       noDomain('arg.dom'),
