@@ -13,6 +13,9 @@
  * - transfer: address_too_big (frames here are all below 2^32) and receiver-full (no
  *   max_pages model); copy: granter-dying (domains never die).
  * - unmap: IOMMU failure (no IOMMU).
+ *
+ * PV host mappings are L1 entries: domain 2 runs on a pinned 4-level tree whose one L1 covers
+ * linear addresses 0 to 2 MiB (gfns PT_L4..PT_L1), so its host_addr values land in real entries.
  * - dump_table EFAULT: do_grant_table_op has no case for it, so it is -ENOSYS before any access.
  */
 import { describe, expect, it } from 'vitest';
@@ -32,6 +35,22 @@ const SELF = C('DOMID_SELF');
 const GNTTAB = BigInt(C('__HYPERVISOR_grant_table_op'));
 const RAM = 16;
 const SCRATCH = 12 * PAGE_SIZE;
+/** Domain 2's page tables (gfns) and the page its mmuext_op arguments go to. */
+const PT_L4 = 8;
+const PT_L3 = 9;
+const PT_L2 = 10;
+const PT_L1 = 11;
+const ARGS = 13;
+// Hardware PTE bits (x86 architecture, not public Xen ABI).
+const P = 0x1n;
+const W = 0x2n;
+const US = 0x4n;
+const A = 0x20n;
+const D = 0x40n;
+const G = 0x100n;
+const GUEST_KERNEL = 1n << 52n;
+const PAGE_GNTTAB = 1n << 62n;
+const NX = 1n << 63n;
 
 function setup(opts: { maptrack1?: boolean } = {}) {
   const vmm = new ReferenceVmm({
@@ -81,12 +100,34 @@ function setup(opts: { maptrack1?: boolean } = {}) {
   const map1 = (domid: number, over: Partial<GnttabMapGrantRef>) => g(domid).grant_table_op$GNTTABOP_map_grant_ref([mapOp(over)]).arg[0]!;
   const unmap1 = (domid: number, handle: number, host_addr = 0x10000n, dev_bus_addr = 0n) =>
     g(domid).grant_table_op$GNTTABOP_unmap_grant_ref([{ host_addr, dev_bus_addr, handle, status: 0 }]).arg[0]!.status;
+  const pte = (domid: number, g0: number, slot: number): bigint => new DataView(read(domid, g0 * PAGE_SIZE + slot * 8, 8).buffer).getBigUint64(0, true);
+  const setPte = (domid: number, g0: number, slot: number, v: bigint) => {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, v, true);
+    write(domid, g0 * PAGE_SIZE + slot * 8, b);
+  };
+  /** The guest builds L4 -> L3 -> L2 -> an empty L1 (linear 0 to 2 MiB), pins the L4 and makes it its base pointer. */
+  const paging = (domid: number) => {
+    setPte(domid, PT_L2, 0, (BigInt(mfnOf(domid, PT_L1)) << 12n) | P | W);
+    setPte(domid, PT_L3, 0, (BigInt(mfnOf(domid, PT_L2)) << 12n) | P | W);
+    setPte(domid, PT_L4, 0, (BigInt(mfnOf(domid, PT_L3)) << 12n) | P | W);
+    const ops = new Uint8Array(48);
+    const v = new DataView(ops.buffer);
+    v.setUint32(0, C('MMUEXT_PIN_L4_TABLE'), true);
+    v.setBigUint64(8, BigInt(mfnOf(domid, PT_L4)), true);
+    v.setUint32(24, C('MMUEXT_NEW_BASEPTR'), true);
+    v.setBigUint64(32, BigInt(mfnOf(domid, PT_L4)), true);
+    write(domid, ARGS * PAGE_SIZE, ops);
+    const r = g(domid).mmuext_op(BigInt(ARGS * PAGE_SIZE), 2, 0n, SELF);
+    if (r !== 0n) throw new Error(`domain ${domid}: page tables refused (${r})`);
+  };
+  paging(2);
   /** Domain 1 grants its RAM page `page` to `to` at `ref`. */
   const grant = (ref: number, to: number, page = 3, extra = 0) => {
     setup1(1);
     entryV1(1, ref, C('GTF_permit_access') | extra, to, mfnOf(1, page));
   };
-  return { vmm, g, d, mfnOf, tableGfn, read, write, entryV1, flagsV1, setup1, map1, unmap1, grant, mapOp };
+  return { vmm, g, d, mfnOf, tableGfn, read, write, entryV1, flagsV1, setup1, map1, unmap1, grant, mapOp, pte };
 }
 
 const RW = C('GTF_reading') | C('GTF_writing');
@@ -160,6 +201,101 @@ describe('reference-vmm grant tables', () => {
     void g;
   });
 
+  it('grant_table_op$GNTTABOP_map_grant_ref: a PV host mapping is the L1 entry of host_addr, holding the frame (and its writable type) until unmap clears it', () => {
+    const { vmm, grant, map1, unmap1, pte, mfnOf } = setup();
+    grant(8, 2);
+    const frame = mfnOf(1, 3);
+    const fr = vmm.machine.frames;
+    const refs0 = fr.refCount[frame]!;
+    const types0 = fr.typeCount[frame]!;
+    const at = (slot: number) => pte(2, PT_L1, slot);
+    // Writable: present, accessed, dirty, Xen's grant and NX bits; a kernel mapping of a 64-bit PV guest gets USER and GUEST_KERNEL.
+    const rw = map1(2, { host_addr: 0x5000n });
+    expect(rw.status).toBe(0);
+    expect(at(5)).toBe((BigInt(frame) << 12n) | P | W | A | D | US | GUEST_KERNEL | PAGE_GNTTAB | NX);
+    expect([fr.refCount[frame], fr.typeCount[frame]]).toEqual([refs0 + 1, types0 + 1]);
+    // GNTMAP_readonly: no RW bit and no type reference; GNTMAP_application_map: a user (global) mapping.
+    const ro = map1(2, { host_addr: 0x6000n, flags: C('GNTMAP_host_map') | C('GNTMAP_readonly') | C('GNTMAP_application_map') });
+    expect(ro.status).toBe(0);
+    expect(at(6)).toBe((BigInt(frame) << 12n) | P | A | D | US | G | PAGE_GNTTAB | NX);
+    expect([fr.refCount[frame], fr.typeCount[frame]]).toEqual([refs0 + 2, types0 + 1]);
+    expect(vmm.machine.invariants()).toEqual([]);
+    expect(unmap1(2, rw.handle, 0x5000n)).toBe(0);
+    expect(at(5)).toBe(0n);
+    expect([fr.refCount[frame], fr.typeCount[frame]]).toEqual([refs0 + 1, types0]);
+    expect(unmap1(2, ro.handle, 0x6000n)).toBe(0);
+    expect(at(6)).toBe(0n);
+    expect([fr.refCount[frame], fr.typeCount[frame]]).toEqual([refs0, types0]);
+    expect(vmm.machine.invariants()).toEqual([]);
+  });
+
+  it('grant_table_op$GNTTABOP_map_grant_ref: general_error when no L1 maps host_addr or the contains_pte frame is not an L1; the entry it would replace is dropped', () => {
+    const { vmm, g, grant, map1, pte, mfnOf, flagsV1 } = setup();
+    grant(8, 2);
+    const frame = mfnOf(1, 3);
+    const refs0 = vmm.machine.frames.refCount[frame]!;
+    expectError('grant_table_op$GNTTABOP_map_grant_ref', 'GNTST_general_error', map1(2, { host_addr: 0x4000_0000n }).status); // L3 slot 1 not present
+    expectError('grant_table_op$GNTTABOP_map_grant_ref', 'GNTST_general_error', map1(2, { host_addr: 1n << 47n }).status); // not a guest address
+    const dataPte = (BigInt(mfnOf(2, 5)) << 12n) + 8n;
+    expectError('grant_table_op$GNTTABOP_map_grant_ref', 'GNTST_general_error', map1(2, { flags: C('GNTMAP_host_map') | C('GNTMAP_contains_pte'), host_addr: dataPte }).status);
+    const foreignL1 = (BigInt(mfnOf(1, 5)) << 12n) + 8n;
+    expectError('grant_table_op$GNTTABOP_map_grant_ref', 'GNTST_general_error', map1(2, { flags: C('GNTMAP_host_map') | C('GNTMAP_contains_pte'), host_addr: foreignL1 }).status);
+    expect(flagsV1(1, 8) & RW).toBe(0);
+    expect(vmm.machine.frames.refCount[frame]).toBe(refs0);
+    // A present entry at host_addr is replaced, and what it held dropped: the guest maps its page 6 at 0x7000 first.
+    const own = mfnOf(2, 6);
+    const ownRefs = vmm.machine.frames.refCount[own]!;
+    expect(g(2).update_va_mapping(0x7000n, (BigInt(own) << 12n) | P | W, 0n)).toBe(0n);
+    expect(vmm.machine.frames.refCount[own]).toBe(ownRefs + 1);
+    expect(map1(2, { host_addr: 0x7000n }).status).toBe(0);
+    expect(pte(2, PT_L1, 7) >> 12n & 0xffffffffffn).toBe(BigInt(frame));
+    expect(vmm.machine.frames.refCount[own]).toBe(ownRefs);
+    expect(vmm.machine.invariants()).toEqual([]);
+  });
+
+  it('grant_table_op$GNTTABOP_map_grant_ref: GNTMAP_contains_pte writes the entry at the machine address host_addr; unmap clears it there', () => {
+    const { vmm, grant, map1, unmap1, pte, mfnOf } = setup();
+    grant(8, 2);
+    const frame = mfnOf(1, 3);
+    const refs0 = vmm.machine.frames.refCount[frame]!;
+    const flags = C('GNTMAP_host_map') | C('GNTMAP_contains_pte') | C('GNTMAP_readonly');
+    const addr = (BigInt(mfnOf(2, PT_L1)) << 12n) + 9n * 8n;
+    const m = map1(2, { flags, host_addr: addr });
+    expect(m.status).toBe(0);
+    expect(pte(2, PT_L1, 9)).toBe((BigInt(frame) << 12n) | P | A | D | US | GUEST_KERNEL | PAGE_GNTTAB | NX);
+    expect(vmm.machine.frames.refCount[frame]).toBe(refs0 + 1);
+    expect(vmm.machine.invariants()).toEqual([]);
+    // Unmapping through the linear address is the wrong space: the contains_pte flag decides how host_addr reads.
+    expectError('grant_table_op$GNTTABOP_unmap_grant_ref', 'GNTST_general_error', unmap1(2, m.handle, 0x9000n));
+    expect(unmap1(2, m.handle, addr)).toBe(0);
+    expect(pte(2, PT_L1, 9)).toBe(0n);
+    expect(vmm.machine.frames.refCount[frame]).toBe(refs0);
+    expect(vmm.machine.invariants()).toEqual([]);
+  });
+
+  it('grant_table_op$GNTTABOP_unmap_grant_ref: general_error when the entry at host_addr maps another frame (XSA-234), including after the guest replaced the grant entry', () => {
+    const { vmm, g, grant, map1, unmap1, pte, mfnOf, flagsV1 } = setup();
+    grant(8, 2);
+    const frame = mfnOf(1, 3);
+    const fr = vmm.machine.frames;
+    const refs0 = fr.refCount[frame]!;
+    const types0 = fr.typeCount[frame]!;
+    const own = mfnOf(2, 6);
+    expect(g(2).update_va_mapping(0x8000n, (BigInt(own) << 12n) | P | W, 0n)).toBe(0n);
+    const m = map1(2, { host_addr: 0x5000n });
+    expect(m.status).toBe(0);
+    expectError('grant_table_op$GNTTABOP_unmap_grant_ref', 'GNTST_general_error', unmap1(2, m.handle, 0x8000n));
+    expect(pte(2, PT_L1, 8) >> 12n & 0xffffffffffn).toBe(BigInt(own)); // left alone
+    expect(pte(2, PT_L1, 5) >> 12n & 0xffffffffffn).toBe(BigInt(frame));
+    // The guest overwrites the grant entry itself: Xen drops what the entry held (and injects #GP);
+    // the grant stays pinned and can no longer be unmapped at that address.
+    expect(g(2).update_va_mapping(0x5000n, (BigInt(own) << 12n) | P, 0n)).toBe(0n);
+    expect([fr.refCount[frame], fr.typeCount[frame]]).toEqual([refs0, types0]);
+    expectError('grant_table_op$GNTTABOP_unmap_grant_ref', 'GNTST_general_error', unmap1(2, m.handle, 0x5000n));
+    expect(flagsV1(1, 8) & RW).toBe(RW);
+    expect(vmm.machine.invariants()).toEqual([]);
+  });
+
   it('grant_table_op$GNTTABOP_map_grant_ref: bad_gntref, bad_domain, general_error, bad_page as Xen orders them', () => {
     const { grant, map1, entryV1, mfnOf, flagsV1 } = setup();
     grant(8, 2);
@@ -189,14 +325,14 @@ describe('reference-vmm grant tables', () => {
     grant(9, 2);
     grant(10, 2);
     const guest = new XenGuest(new VmmTransport(vmm, 2, 0, 0));
-    const ops = (ref: number, n: number) => Array.from({ length: n }, (_, i) => ({ host_addr: BigInt(0x100000 + i * 0x1000), flags: C('GNTMAP_host_map') | C('GNTMAP_readonly'), ref, dom: 1, status: 0, handle: 0, dev_bus_addr: 0n }));
-    const a = guest.grant_table_op$GNTTABOP_map_grant_ref(ops(8, 129), 0n);
+    const ops = (ref: number, n: number, base: number) => Array.from({ length: n }, (_, i) => ({ host_addr: BigInt(base + i * 0x1000), flags: C('GNTMAP_host_map') | C('GNTMAP_readonly'), ref, dom: 1, status: 0, handle: 0, dev_bus_addr: 0n }));
+    const a = guest.grant_table_op$GNTTABOP_map_grant_ref(ops(8, 129, 0x1000), 0n);
     expect(a.result).toBe(0n);
     expect(a.arg.slice(0, 128).filter((x) => x.status !== 0)).toEqual([]);
     expectError('grant_table_op$GNTTABOP_map_grant_ref', 'GNTST_general_error', a.arg[128]!.status);
-    const b = guest.grant_table_op$GNTTABOP_map_grant_ref(ops(9, 126), 0x2000n);
+    const b = guest.grant_table_op$GNTTABOP_map_grant_ref(ops(9, 126, 0x82000), 0x2000n);
     expect(b.arg.filter((x) => x.status !== 0)).toEqual([]);
-    const c = guest.grant_table_op$GNTTABOP_map_grant_ref(ops(10, 2), 0x4000n);
+    const c = guest.grant_table_op$GNTTABOP_map_grant_ref(ops(10, 2, 0x100000), 0x4000n);
     expect(c.arg[0]!.status).toBe(0);
     expectError('grant_table_op$GNTTABOP_map_grant_ref', 'GNTST_no_space', c.arg[1]!.status);
     expect(vmm.machine.invariants()).toEqual([]);
@@ -250,17 +386,21 @@ describe('reference-vmm grant tables', () => {
     expect(flagsV1(1, 8) & RW).toBe(0);
   });
 
-  it('grant_table_op$GNTTABOP_unmap_and_replace: moves the PTE at new_addr into place; ENOSYS on HVM; general_error without a PTE there', () => {
-    const { vmm, g, grant, map1, flagsV1 } = setup();
+  it('grant_table_op$GNTTABOP_unmap_and_replace: moves the PTE at new_addr into place; ENOSYS on HVM; general_error when no L1 maps new_addr', () => {
+    const { vmm, g, grant, map1, flagsV1, pte, mfnOf } = setup();
     grant(8, 2);
     grant(9, 2, 4);
     const a = map1(2, { host_addr: 0x10000n });
     const b = map1(2, { host_addr: 0x20000n, ref: 9 });
     const uar = (handle: number, host_addr: bigint, new_addr: bigint) => g(2).grant_table_op$GNTTABOP_unmap_and_replace([{ host_addr, new_addr, handle, status: 0 }]).arg[0]!.status;
-    expectError('grant_table_op$GNTTABOP_unmap_and_replace', 'GNTST_general_error', uar(a.handle, 0x10000n, 0x30000n));
+    expectError('grant_table_op$GNTTABOP_unmap_and_replace', 'GNTST_general_error', uar(a.handle, 0x10000n, 0x4000_0000n));
     expectError('grant_table_op$GNTTABOP_unmap_and_replace', 'GNTST_bad_handle', uar(7, 0x10000n, 0n));
+    const bEntry = pte(2, PT_L1, 0x20);
+    expect(bEntry >> 12n & 0xffffffffffn).toBe(BigInt(mfnOf(1, 4)));
     expect(uar(a.handle, 0x10000n, 0x20000n)).toBe(0);
     expect(flagsV1(1, 8) & RW).toBe(0);
+    expect(pte(2, PT_L1, 0x10)).toBe(bEntry);
+    expect(pte(2, PT_L1, 0x20)).toBe(0n);
     // b's PTE moved to 0x10000: unmapping it at its old address fails, at the new one works.
     expectError('grant_table_op$GNTTABOP_unmap_and_replace', 'GNTST_general_error', g(2).grant_table_op$GNTTABOP_unmap_grant_ref([{ host_addr: 0x20000n, dev_bus_addr: 0n, handle: b.handle, status: 0 }]).arg[0]!.status);
     expect(g(2).grant_table_op$GNTTABOP_unmap_grant_ref([{ host_addr: 0x10000n, dev_bus_addr: 0n, handle: b.handle, status: 0 }]).arg[0]!.status).toBe(0);

@@ -37,6 +37,7 @@ const COMPAT_XLAT = ['GNTTABOP_setup_table', 'GNTTABOP_transfer', 'GNTTABOP_copy
 export function grantHandlers(vmm: ReferenceVmm): XenHandler<CallContext> {
   const m = vmm.machine;
   const g = new GrantTables(m);
+  g.mmu = () => pvMmu(vmm);
   registry.set(vmm, g);
   const pinOf = (flags: number): number => {
     const ro = (flags & g.K('GNTMAP_readonly')) !== 0;
@@ -144,14 +145,14 @@ export function grantHandlers(vmm: ReferenceVmm): XenHandler<CallContext> {
     grant_table_op$GNTTABOP_unmap_grant_ref: (c, arr) =>
       batch(c, op('GNTTABOP_unmap_grant_ref'), arr, (i) => {
         const el = arr.read(i);
-        const status = g.unmap(c.domain, { ...el, new_addr: 0n });
+        const status = g.unmap(c.domain, c.vcpu, { ...el, new_addr: 0n });
         writeStatus(c.domain, 'struct gnttab_unmap_grant_ref', arr.at(i).addr, status);
       }),
 
     grant_table_op$GNTTABOP_unmap_and_replace: (c, arr) =>
       batch(c, op('GNTTABOP_unmap_and_replace'), arr, (i) => {
         const el = arr.read(i);
-        const status = g.unmap(c.domain, { host_addr: el.host_addr, dev_bus_addr: 0n, new_addr: el.new_addr, handle: el.handle });
+        const status = g.unmap(c.domain, c.vcpu, { host_addr: el.host_addr, dev_bus_addr: 0n, new_addr: el.new_addr, handle: el.handle });
         writeStatus(c.domain, 'struct gnttab_unmap_and_replace', arr.at(i).addr, status);
       }),
 

@@ -9,9 +9,11 @@
  * Model choices (guest-visible where noted):
  * - PV grant entries and frame arguments carry machine frames (PV guests deal in MFNs, as in
  *   Xen); translated guests (x86 HVM, Arm) carry guest frames.
- * - A PV host mapping is a recorded PTE, (host_addr → frame, writable), since page tables
- *   belong to the PV MMU; unmap checks it as Xen checks the PTE (XSA-234). A linear address
- *   is accepted without a page-table walk; contains_pte needs an L1 page of the caller.
+ * - A PV host mapping is an L1 entry written through the PV MMU's page tables: at the machine
+ *   address host_addr (GNTMAP_contains_pte) or in the L1 that maps the linear address host_addr
+ *   in the vCPU's kernel page tables. The entry holds the page (and writable type) references
+ *   the mapping took, and the MMU counts them there; unmap checks that the entry still maps the
+ *   frame with the granted access (XSA-234) before clearing it.
  * - A translated host mapping is a p2m entry: the grantee reads the granted page at host_addr.
  * - No paging, sharing, I/O memory, IOMMU or XSM policy: GNTST_eagain, the iomem and IOMMU
  *   failures and GNTST_permission_denied from XSM never happen.
@@ -23,6 +25,8 @@ import { statuses } from '../errno.js';
 import type { Domain, Machine } from '../machine.js';
 import { MAX_GFNS } from '../memory/guest.js';
 import { PageType } from '../memory/frames.js';
+import type { PvMmu } from '../mm/ops.js';
+import { isPv32, PTE, PTE_EMPTY, type Pte, pteFlags, pteFrom, pteMfn } from '../mm/pagetables.js';
 import {
   type Active,
   DEFAULT_MAX_GRANT_FRAMES,
@@ -34,7 +38,6 @@ import {
   MAPTRACK_PER_PAGE,
   MAPTRACK_TAIL,
   PIN,
-  pteKey,
   putType,
 } from './state.js';
 
@@ -72,6 +75,8 @@ export class GrantTables {
   private readonly statusSize: number;
   private readonly abiMode: Record<string, string>;
   private readonly layouts = new Map<string, LayoutEngine>();
+  /** The PV MMU whose page tables PV host mappings are written into (set by the handlers; none: PV host maps fail). */
+  mmu: () => PvMmu | undefined = () => undefined;
 
   constructor(readonly m: Machine) {
     this.E = m.errno;
@@ -81,7 +86,7 @@ export class GrantTables {
       'GTF_PWT', 'GTF_PCD', 'GTF_PAT', 'GTF_sub_page', 'GTF_transfer_committed', 'GTF_transfer_completed',
       'GNTMAP_device_map', 'GNTMAP_host_map', 'GNTMAP_readonly', 'GNTMAP_application_map', 'GNTMAP_contains_pte',
       'GNTCOPY_source_gref', 'GNTCOPY_dest_gref', 'GNTTAB_CACHE_CLEAN', 'GNTTAB_CACHE_INVAL', 'GNTTAB_CACHE_SOURCE_GREF',
-      'GNTTAB_NR_RESERVED_ENTRIES', 'DOMID_SELF', 'GNTTABOP_cache_flush',
+      'GNTTAB_NR_RESERVED_ENTRIES', 'DOMID_SELF', 'GNTTABOP_cache_flush', '_GNTMAP_guest_avail0',
     ];
     this.k = {};
     for (const n of names) {
@@ -348,7 +353,46 @@ export class GrantTables {
 
   // ───────────── host mappings ─────────────
 
-  private createHostMapping(ld: Domain, addr: bigint, mfn: number, flags: number): number {
+  /** grant_to_pte_flags (no cache attributes: the model has no I/O memory, the only frames that get them). */
+  private grantPteFlags(flags: number): number {
+    let f = PTE.P | PTE.A | PTE.D | PTE.GNTTAB | PTE.NX;
+    if (flags & this.K('GNTMAP_application_map')) f |= PTE.US;
+    if (!(flags & this.K('GNTMAP_readonly'))) f |= PTE.RW;
+    return f | (((flags >>> this.K('_GNTMAP_guest_avail0')) << 9) & PTE.AVAIL);
+  }
+
+  /**
+   * The L1 slot a PV host mapping names: the machine address of the entry (contains_pte, which
+   * must be 8-byte aligned), or the entry map_guest_l1e finds for a linear address.
+   */
+  private hostL1(mmu: PvMmu, ld: Domain, vcpu: number, addr: bigint, containsPte: boolean): { frame: number; slot: number } | undefined {
+    if (containsPte) {
+      if (addr % 8n !== 0n || addr >> BigInt(PAGE_SHIFT) > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
+      return { frame: Number(addr >> BigInt(PAGE_SHIFT)), slot: Number(addr & BigInt(PAGE_SIZE - 1)) / 8 };
+    }
+    if (isPv32(ld) && addr > 0xffffffffn) return undefined;
+    return mmu.mapGuestL1e(ld, mmu.vcpu(ld, vcpu), addr);
+  }
+
+  /**
+   * Replaces entry `at` of the caller's L1 (get_page_from_mfn, page_lock, an L1 type, then
+   * UPDATE_ENTRY) when `check` accepts the old entry; returns the old entry, or undefined.
+   */
+  private swapL1(mmu: PvMmu, ld: Domain, at: { frame: number; slot: number }, n: Pte, check: (o: Pte) => boolean): Pte | undefined {
+    const pt = mmu.pt;
+    if (!pt.getPage(at.frame, ld)) return undefined;
+    let o: Pte | undefined;
+    if (pt.lockable(at.frame) && this.m.frames.type[at.frame] === PageType.L1) {
+      o = pt.read(at.frame, at.slot);
+      if (check(o)) pt.write(at.frame, at.slot, n);
+      else o = undefined;
+    }
+    pt.putPage(at.frame);
+    return o;
+  }
+
+  /** create_grant_host_mapping: a p2m entry (translated) or an L1 entry (PV, create_grant_pv_mapping). */
+  private createHostMapping(ld: Domain, vcpu: number, addr: bigint, mfn: number, flags: number): number {
     const bad = this.s('GNTST_general_error');
     const a = this.abi(ld);
     const lt = this.state.table(ld);
@@ -363,24 +407,24 @@ export class GrantTables {
       lt.p2mGrants.set(gn, { mfn, ro: (flags & this.K('GNTMAP_readonly')) !== 0 });
       return 0;
     }
-    const containsPte = (flags & this.K('GNTMAP_contains_pte')) !== 0;
-    if (containsPte) {
-      if (addr % 8n !== 0n) return bad;
-      const l1 = addr >> BigInt(PAGE_SHIFT);
-      const fr = this.m.frames;
-      if (l1 > BigInt(fr.count) || !fr.valid(Number(l1)) || fr.owner[Number(l1)] !== ld.id || fr.type[Number(l1)] !== PageType.L1) return bad;
-    } else if (ld.arch.wordSize === 4 && addr > 0xffffffffn) {
-      return bad;
-    }
-    lt.ptes.set(pteKey(addr, containsPte), {
-      mfn,
-      rw: (flags & this.K('GNTMAP_readonly')) === 0,
-      user: (flags & this.K('GNTMAP_application_map')) !== 0,
-    });
+    const mmu = this.mmu();
+    if (!mmu) return bad;
+    const at = this.hostL1(mmu, ld, vcpu, addr, (flags & this.K('GNTMAP_contains_pte')) !== 0);
+    if (!at) return bad;
+    const o = this.swapL1(mmu, ld, at, mmu.pt.adjustL1(pteFrom(mfn, this.grantPteFlags(flags)), ld), () => true);
+    if (!o) return bad;
+    // What the overwritten entry held is dropped (a grant entry among them: see putPageFromL1e).
+    mmu.pt.putPageFromL1e(o, ld);
     return 0;
   }
 
-  private replaceHostMapping(ld: Domain, addr: bigint, mfn: number, newAddr: bigint, flags: number): number {
+  /**
+   * replace_grant_host_mapping: removes a host mapping of `mfn` at `addr`; for PV
+   * (replace_grant_pv_mapping) the entry must map the frame, present, with the granted write
+   * access (XSA-234), and a non-zero `newAddr` (unmap_and_replace) moves the entry at that
+   * linear address into its place (steal_linear_address).
+   */
+  private replaceHostMapping(ld: Domain, vcpu: number, addr: bigint, mfn: number, newAddr: bigint, flags: number): number {
     const bad = this.s('GNTST_general_error');
     const a = this.abi(ld);
     const lt = this.state.table(ld);
@@ -394,30 +438,23 @@ export class GrantTables {
       ld.memory.set(gfn(g), undefined);
       return 0;
     }
-    let stolen: { mfn: number; rw: boolean; user: boolean } | undefined;
-    if (containsPte) {
-      if (newAddr !== 0n) return bad;
-      const l1 = Number(addr >> BigInt(PAGE_SHIFT));
-      const fr = this.m.frames;
-      if (!fr.valid(l1) || fr.owner[l1] !== ld.id || fr.type[l1] !== PageType.L1) return bad;
-    } else {
-      if (ld.arch.wordSize === 4 && newAddr > 0xffffffffn) return bad;
-      if (newAddr !== 0n) {
-        // steal_linear_address: the PTE at new_addr is zapped and moves to addr. The model
-        // knows only the PTEs grant mappings wrote.
-        const nk = pteKey(newAddr, false);
-        stolen = lt.ptes.get(nk);
-        if (!stolen) return bad;
-        lt.ptes.delete(nk);
-      }
+    const mmu = this.mmu();
+    if (!mmu) return bad;
+    if (containsPte ? newAddr !== 0n : isPv32(ld) && (addr > 0xffffffffn || newAddr > 0xffffffffn)) return bad;
+    let n: Pte = PTE_EMPTY;
+    if (newAddr !== 0n) {
+      const from = this.hostL1(mmu, ld, vcpu, newAddr, false);
+      const stolen = from && this.swapL1(mmu, ld, from, PTE_EMPTY, () => true);
+      if (!stolen) return bad;
+      n = stolen;
     }
-    const key = pteKey(addr, containsPte);
-    const pte = lt.ptes.get(key);
-    const rw = (flags & this.K('GNTMAP_readonly')) === 0;
-    if (!pte || pte.mfn !== mfn || pte.rw !== rw) return bad; // a stolen PTE is dropped, as Xen drops it
-    if (stolen) lt.ptes.set(key, stolen);
-    else lt.ptes.delete(key);
-    return 0;
+    const want = this.grantPteFlags(flags);
+    const at = this.hostL1(mmu, ld, vcpu, addr, containsPte);
+    const matches = (o: Pte) => pteMfn(o) === mfn && ((pteFlags(o) ^ want) & (PTE.P | PTE.RW)) === 0;
+    if (at && this.swapL1(mmu, ld, at, n, matches)) return 0;
+    // A stolen entry that could not be put in place is dropped, with what it held.
+    mmu.pt.putPageFromL1e(n, ld);
+    return bad;
   }
 
   // ───────────── GNTTABOP_map_grant_ref ─────────────
@@ -482,7 +519,7 @@ export class GrantTables {
     let typecnt = 0;
     let hostMapped = false;
     const undo = (rc: number) => {
-      if (hostMapped) this.replaceHostMapping(ld, op.host_addr, mfn, 0n, op.flags);
+      if (hostMapped) this.replaceHostMapping(ld, vcpu, op.host_addr, mfn, 0n, op.flags);
       while (typecnt-- > 0) putType(this.m, mfn);
       while (refcnt-- > 0) this.putPage(mfn);
       a.pin -= pinIncr;
@@ -509,7 +546,7 @@ export class GrantTables {
         if (!getWritableType(this.m, mfn)) return undo(this.s('GNTST_general_error'));
         typecnt++;
       }
-      const rc = this.createHostMapping(ld, op.host_addr, mfn, op.flags);
+      const rc = this.createHostMapping(ld, vcpu, op.host_addr, mfn, op.flags);
       if (rc) return undo(rc);
       hostMapped = true;
     }
@@ -524,7 +561,7 @@ export class GrantTables {
   // ───────────── GNTTABOP_unmap_grant_ref / unmap_and_replace ─────────────
 
   /** One element of unmap_grant_ref or unmap_and_replace (Xen's unmap_common and its completion). */
-  unmap(ld: Domain, op: { host_addr: bigint; dev_bus_addr: bigint; new_addr: bigint; handle: number }): number {
+  unmap(ld: Domain, vcpu: number, op: { host_addr: bigint; dev_bus_addr: bigint; new_addr: bigint; handle: number }): number {
     const G = (n: string) => this.K(n);
     const lt = this.state.table(ld);
     const h = op.handle;
@@ -544,7 +581,7 @@ export class GrantTables {
     if (op.dev_bus_addr && flags & G('GNTMAP_device_map') && op.dev_bus_addr !== BigInt(mfn) << BigInt(PAGE_SHIFT)) return this.s('GNTST_bad_dev_addr');
     let done = 0;
     if (op.host_addr && flags & G('GNTMAP_host_map')) {
-      const rc = this.replaceHostMapping(ld, op.host_addr, mfn, op.new_addr, flags);
+      const rc = this.replaceHostMapping(ld, vcpu, op.host_addr, mfn, op.new_addr, flags);
       if (rc) return rc;
       lt.mtFlags[h] = (lt.mtFlags[h] as number) & ~G('GNTMAP_host_map');
       done |= G('GNTMAP_host_map') | mapRo;
@@ -963,7 +1000,10 @@ export class GrantTables {
     return rc;
   }
 
-  /** Frame references grant mappings hold (one per host or device mapping, a type reference per writable one). */
+  /**
+   * Frame references grant mappings hold (one per host or device mapping, a type reference per
+   * writable one), except a PV host mapping's: its L1 entry holds them and the MMU counts them there.
+   */
   *heldFrames(): Iterable<{ frame: number; refs: number; typeRefs: number }> {
     const G = (n: string) => this.K(n);
     for (const lt of this.state.tables.values()) {
@@ -977,7 +1017,7 @@ export class GrantTables {
         if (!rd || !a) continue;
         const ro = (f & G('GNTMAP_readonly')) !== 0;
         if (f & G('GNTMAP_device_map')) yield { frame: a.mfn, refs: 1, typeRefs: ro ? 0 : 1 };
-        if (f & G('GNTMAP_host_map')) yield { frame: a.mfn, refs: 1, typeRefs: this.hostType(ro, ld, rd) ? 1 : 0 };
+        if (f & G('GNTMAP_host_map') && !this.abi(ld).pv) yield { frame: a.mfn, refs: 1, typeRefs: this.hostType(ro, ld, rd) ? 1 : 0 };
       }
     }
   }

@@ -52,14 +52,6 @@ export interface Active {
   transRef: number;
 }
 
-/** A PV host mapping as recorded (the PTE the mapping wrote): frame and whether writable. */
-export interface HostPte {
-  mfn: number;
-  rw: boolean;
-  /** GNTMAP_application_map: the PTE would carry _PAGE_USER. */
-  user: boolean;
-}
-
 /** Per-domain limits, as the toolstack sets them at domain creation. */
 export interface GrantLimits {
   maxGrantFrames: number;
@@ -88,14 +80,9 @@ export interface GrantTable {
   /** Per-vCPU free-list head and tail (Xen's v->maptrack_head/tail). */
   mtHead: number[];
   mtTail: number[];
-  /** PV host mappings: linear address (or, with contains_pte, PTE machine address) → PTE. */
-  ptes: Map<string, HostPte>;
   /** Translated host mappings: gfn → granted frame (p2m_grant_map_rw/ro entries). */
   p2mGrants: Map<number, { mfn: number; ro: boolean }>;
 }
-
-/** Key of a recorded PV PTE: linear addresses and PTE machine addresses are different spaces. */
-export const pteKey = (addr: bigint, containsPte: boolean): string => `${containsPte ? 'pte' : 'va'}:${addr.toString(16)}`;
 
 /** Entries per shared frame and per status frame, from the entry sizes. */
 export function entriesPerFrame(version: number, v1Size: number, v2Size: number, pageSize: number): number {
@@ -132,7 +119,6 @@ export class GrantState {
         mtVcpu: [],
         mtHead: new Array<number>(nv).fill(MAPTRACK_TAIL),
         mtTail: new Array<number>(nv).fill(MAPTRACK_TAIL),
-        ptes: new Map(),
         p2mGrants: new Map(),
       };
       this.tables.set(d.id, t);
@@ -282,8 +268,6 @@ export class GrantState {
 function cloneTable(t: GrantTable): GrantTable {
   const active = new Map<number, Active>();
   for (const [r, a] of t.active) active.set(r, { ...a });
-  const ptes = new Map<string, HostPte>();
-  for (const [k, p] of t.ptes) ptes.set(k, { ...p });
   const p2mGrants = new Map<number, { mfn: number; ro: boolean }>();
   for (const [g, p] of t.p2mGrants) p2mGrants.set(g, { ...p });
   return {
@@ -298,7 +282,6 @@ function cloneTable(t: GrantTable): GrantTable {
     mtVcpu: t.mtVcpu.slice(),
     mtHead: t.mtHead.slice(),
     mtTail: t.mtTail.slice(),
-    ptes,
     p2mGrants,
   };
 }

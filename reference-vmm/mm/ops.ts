@@ -445,7 +445,7 @@ export class PvMmu {
    * space, walked from its base pointer as the MMU walks it; undefined when `va` is outside the
    * guest's range, there is no base pointer, or an upper entry is not present or a superpage.
    */
-  private mapGuestL1e(d: Domain, v: VcpuMm, va: bigint): { frame: number; slot: number } | undefined {
+  mapGuestL1e(d: Domain, v: VcpuMm, va: bigint): { frame: number; slot: number } | undefined {
     if (v.kernel === NO_BASE) return undefined;
     const fr = this.m.frames;
     const shifts = isPv32(d) ? [30n, 21n] : [39n, 30n, 21n];
@@ -511,9 +511,10 @@ export class PvMmu {
         if ((pteFlags(e) & PTE.P) === 0) continue;
         const m = pteMfn(e);
         if (t === PageType.L1) {
+          // Grant mappings' entries (_PAGE_GNTTAB) included: the references their grant took are held here.
           if (!fr.valid(m)) continue;
           refs[m]!++;
-          if ((pteFlags(e) & PTE.RW) !== 0) {
+          if (this.pt.l1TakesType(pteFlags(e), d, this.pt.ownerOf(m))) {
             types[m]!++;
             if (fr.type[m] !== PageType.Writable) out.push(`frame ${m} (type ${fr.type[m]}) is mapped writable by L1 ${f} slot ${i}`);
           }

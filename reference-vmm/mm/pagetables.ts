@@ -73,6 +73,13 @@ const hasChanged = (o: Pte, n: Pte, keep: number): boolean => {
 export const pteOf = (v: bigint): Pte => ({ lo: Number(v & 0xffffffffn), hi: Number((v >> 32n) & 0xffffffffn) });
 /** An entry's 64-bit value. */
 export const pteValue = (e: Pte): bigint => (BigInt(e.hi) << 32n) | BigInt(e.lo);
+/** l1e_from_mfn: an entry naming frame `mfn` with the flag word `flags`. */
+export const pteFrom = (mfn: number, flags: number): Pte => ({
+  lo: (((mfn % 0x100000) << 12) | (flags & 0xfff)) >>> 0,
+  hi: (Math.floor(mfn / 0x100000) | ((flags >>> 12) << 20)) >>> 0,
+});
+/** An entry that maps nothing (l1e_empty). */
+export const PTE_EMPTY: Readonly<Pte> = { lo: 0, hi: 0 };
 
 /** A page owner that is not a guest domain: DOMID_IO (I/O memory) or DOMID_XEN. */
 export type SystemOwner = 'io' | 'xen';
@@ -338,7 +345,7 @@ export class PageTables {
       if (real) this.putPage(f);
       return this.err('EBUSY');
     }
-    const write = (fl & PTE.RW) !== 0;
+    const write = this.l1TakesType(fl, l1Owner, real as Domain);
     if (write && this.getPageType(f, PageType.Writable) !== 0) {
       this.putPage(f);
       return this.err('EBUSY');
@@ -351,12 +358,26 @@ export class PageTables {
     return 0;
   }
 
-  /** put_page_from_l1e. */
-  putPageFromL1e(e: Pte): void {
+  /**
+   * Whether a present L1 entry with flag word `fl`, in a table of `l1Owner`, holds a writable
+   * type reference to a frame of `pgOwner`: a writable entry does, except a foreign mapping of
+   * a translated (paging-external) domain's frame.
+   */
+  l1TakesType(fl: number, l1Owner: Domain | undefined, pgOwner: Domain | undefined): boolean {
+    return (fl & PTE.RW) !== 0 && (l1Owner === pgOwner || pgOwner === undefined || !isTranslated(pgOwner));
+  }
+
+  /**
+   * put_page_from_l1e: drops what a present entry of an L1 table of `l1Owner` holds. A grant
+   * mapping's entry (_PAGE_GNTTAB) drops the references its grant mapping took: Xen injects #GP
+   * into a guest that removes one other than through the grant interface (not modelled), and
+   * the grant's later unmap then finds no matching entry.
+   */
+  putPageFromL1e(e: Pte, l1Owner: Domain | undefined): void {
     const fl = pteFlags(e);
     const f = pteMfn(e);
     if ((fl & PTE.P) === 0 || !this.m.frames.valid(f)) return;
-    if ((fl & PTE.RW) !== 0) this.putPageType(f);
+    if (this.l1TakesType(fl, l1Owner, this.ownerOf(f))) this.putPageType(f);
     this.putPage(f);
   }
 
@@ -379,6 +400,11 @@ export class PageTables {
   }
 
   // ───────────── adjusting entries as Xen stores them ─────────────
+
+  /** adjust_guest_l1e: an L1 entry of `d` as Xen stores it. */
+  adjustL1(e: Pte, d: Domain): Pte {
+    return this.adjust(PageType.L1, e, d);
+  }
 
   private adjust(level: PageType, e: Pte, d: Domain): Pte {
     const fl = pteFlags(e);
@@ -411,7 +437,7 @@ export class PageTables {
         if ((pteFlags(e) & PTE.P) === 0) continue;
         const rc = this.getPageFromL1e(e, d, d, d);
         if (rc < 0) {
-          while (i-- > 0) this.putPageFromL1e(this.read(f, i));
+          while (i-- > 0) this.putPageFromL1e(this.read(f, i), d);
           return rc;
         }
         if (rc > 0) e = flipFlags(e, rc);
@@ -465,7 +491,7 @@ export class PageTables {
     for (let i = 0; i < ENTRIES; i++) {
       const e = this.read(f, i);
       if ((pteFlags(e) & PTE.P) === 0) continue;
-      if (level === PageType.L1) this.putPageFromL1e(e);
+      if (level === PageType.L1) this.putPageFromL1e(e, d);
       else {
         if (level === PageType.L2 && !this.isGuestL2Slot(f, i)) continue;
         if (level === PageType.L4 && d && !this.isGuestL4Slot(d, i)) continue;
@@ -504,7 +530,7 @@ export class PageTables {
       if (rc > 0) n = flipFlags(n, rc);
     }
     this.store(f, slot, o, n, preserveAd);
-    this.putPageFromL1e(o);
+    this.putPageFromL1e(o, ptDom);
     return 0;
   }
 
