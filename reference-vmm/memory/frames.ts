@@ -28,12 +28,9 @@ export const BOUNCE_PAGES = 4;
 
 /** A saved frame table. Only the latest snapshot of a table can be restored. */
 export interface FramesSnapshot {
-  readonly owner: Int32Array;
-  readonly type: Uint8Array;
-  readonly typeCount: Int32Array;
-  readonly refCount: Int32Array;
-  readonly pinned: Uint8Array;
-  readonly freeList: number[];
+  /** owner, type, typeCount, refCount and pinned, back to back (see FrameTable.meta). */
+  readonly meta: Int32Array;
+  readonly freeList: Int32Array;
   /** Pages written since the snapshot, by frame, with their contents at the snapshot. */
   readonly undo: Map<number, Uint8Array>;
 }
@@ -44,12 +41,19 @@ export class FrameTable {
   /** Every frame's bytes (frame f at f * PAGE_SIZE), then BOUNCE_PAGES of scratch. */
   readonly bytes: Uint8Array;
   readonly view: DataView;
-  owner: Int32Array;
-  type: Uint8Array;
-  typeCount: Int32Array;
-  refCount: Int32Array;
-  pinned: Uint8Array;
-  private freeList: number[];
+  /**
+   * Every frame's metadata in one array, so a snapshot copies one buffer: the views below
+   * (owner, type, typeCount, refCount, pinned) are consecutive sections of it.
+   */
+  private readonly meta: Int32Array;
+  readonly owner: Int32Array;
+  readonly type: Int32Array;
+  readonly typeCount: Int32Array;
+  readonly refCount: Int32Array;
+  readonly pinned: Int32Array;
+  /** Free frames as a stack in a typed array (cheap to copy at a snapshot); the top is at freeTop - 1. */
+  private freeStack: Int32Array;
+  private freeTop: number;
   private current: FramesSnapshot | undefined;
   /** Pages whose contents the last `restore()` copied back (the ones written since the snapshot). */
   pagesRestored = 0;
@@ -61,15 +65,17 @@ export class FrameTable {
     this.count = count;
     this.bytes = new Uint8Array((count + BOUNCE_PAGES) * PAGE_SIZE);
     this.view = new DataView(this.bytes.buffer);
-    this.owner = new Int32Array(count).fill(NO_OWNER);
-    this.type = new Uint8Array(count);
-    this.typeCount = new Int32Array(count);
-    this.refCount = new Int32Array(count);
-    this.pinned = new Uint8Array(count);
+    this.meta = new Int32Array(5 * count);
+    this.owner = this.meta.subarray(0, count).fill(NO_OWNER);
+    this.type = this.meta.subarray(count, 2 * count);
+    this.typeCount = this.meta.subarray(2 * count, 3 * count);
+    this.refCount = this.meta.subarray(3 * count, 4 * count);
+    this.pinned = this.meta.subarray(4 * count, 5 * count);
     this.saved = new Uint8Array(count);
     // Allocation hands out the lowest free frames first (pop from the end).
-    this.freeList = [];
-    for (let i = count - 1; i >= 0; i--) this.freeList.push(i);
+    this.freeStack = new Int32Array(count);
+    for (let i = 0; i < count; i++) this.freeStack[i] = count - 1 - i;
+    this.freeTop = count;
   }
 
   /** Whether a number is a frame of this machine. */
@@ -79,13 +85,13 @@ export class FrameTable {
 
   /** Frames not owned by anyone. */
   get free(): number {
-    return this.freeList.length;
+    return this.freeTop;
   }
 
   /** Allocates a zeroed frame to a domain, or undefined when memory is exhausted. */
   alloc(domid: number): Mfn | undefined {
-    const f = this.freeList.pop();
-    if (f === undefined) return undefined;
+    if (this.freeTop === 0) return undefined;
+    const f = this.freeStack[--this.freeTop] as number;
     this.claim(f, domid);
     return mfn(f);
   }
@@ -108,14 +114,19 @@ export class FrameTable {
     const n = 2 ** order;
     const end = Math.min(limit, this.count);
     if (n === 1) {
-      const f = this.freeList[this.freeList.length - 1];
+      const f = this.freeTop > 0 ? this.freeStack[this.freeTop - 1] : undefined;
       if (f !== undefined && f < end) return this.alloc(domid);
     }
     for (let base = 0; base + n <= end; base += n) {
       let free = true;
       for (let i = 0; i < n && free; i++) free = this.owner[base + i] === NO_OWNER;
       if (!free) continue;
-      this.freeList = this.freeList.filter((f) => f < base || f >= base + n);
+      let top = 0;
+      for (let k = 0; k < this.freeTop; k++) {
+        const f = this.freeStack[k] as number;
+        if (f < base || f >= base + n) this.freeStack[top++] = f;
+      }
+      this.freeTop = top;
       for (let i = 0; i < n; i++) {
         this.claim(base + i, domid);
       }
@@ -132,7 +143,7 @@ export class FrameTable {
     this.typeCount[f] = 0;
     this.refCount[f] = 0;
     this.pinned[f] = 0;
-    this.freeList.push(f);
+    this.freeStack[this.freeTop++] = f;
   }
 
   /** Saves a page's contents in the current snapshot's undo log before its first change. */
@@ -158,12 +169,8 @@ export class FrameTable {
   snapshot(): FramesSnapshot {
     if (this.current) for (const f of this.current.undo.keys()) this.saved[f] = 0;
     this.current = {
-      owner: this.owner.slice(),
-      type: this.type.slice(),
-      typeCount: this.typeCount.slice(),
-      refCount: this.refCount.slice(),
-      pinned: this.pinned.slice(),
-      freeList: this.freeList.slice(),
+      meta: this.meta.slice(),
+      freeList: this.freeStack.slice(0, this.freeTop),
       undo: new Map(),
     };
     return this.current;
@@ -178,11 +185,8 @@ export class FrameTable {
       this.saved[f] = 0;
     }
     s.undo.clear();
-    this.owner.set(s.owner);
-    this.type.set(s.type);
-    this.typeCount.set(s.typeCount);
-    this.refCount.set(s.refCount);
-    this.pinned.set(s.pinned);
-    this.freeList = s.freeList.slice();
+    this.meta.set(s.meta);
+    this.freeStack.set(s.freeList);
+    this.freeTop = s.freeList.length;
   }
 }
