@@ -100,7 +100,8 @@ export class ReferenceVmm {
    */
   lastContinuation: Readonly<Registers> | undefined;
   private readonly preemptEvery: number;
-  private preemptChecks = 0;
+  /** Checks left in this run of a hypercall until one answers true (counts down from preemptEvery). */
+  private preemptCountdown = Infinity;
   private continuation: Registers | undefined;
 
   constructor(config: MachineConfig, options: VmmOptions = {}, spec: Spec = xenSpec) {
@@ -118,7 +119,9 @@ export class ReferenceVmm {
       ...options.version,
     };
     this.preemptEvery = options.preemptEvery ?? Infinity;
-    if (!(this.preemptEvery >= 1)) throw new VmmError(`preemptEvery must be at least 1, got ${options.preemptEvery}`);
+    if (!(this.preemptEvery >= 1) || (this.preemptEvery !== Infinity && !Number.isInteger(this.preemptEvery))) {
+      throw new VmmError(`preemptEvery must be an integer of at least 1, got ${options.preemptEvery}`);
+    }
     this.handler = xenHandler(this);
     this.efault = this.machine.errno['EFAULT'] as number;
   }
@@ -137,7 +140,7 @@ export class ReferenceVmm {
     try {
       // A continuation rewrites the registers and the guest re-executes the call: restart.
       for (let restarts = 0; ; restarts++) {
-        this.preemptChecks = 0;
+        this.preemptCountdown = this.preemptEvery;
         this.continuation = undefined;
         this.callRegs = full;
         result = e.dispatch(this.handler, ctx, full, e.domain.memory);
@@ -163,7 +166,10 @@ export class ReferenceVmm {
    * the first, as Xen's do.
    */
   preemptCheck(): boolean {
-    return ++this.preemptChecks % this.preemptEvery === 0;
+    // A countdown rather than a modulo: mmu_update consults this once per entry.
+    if (--this.preemptCountdown !== 0) return false;
+    this.preemptCountdown = this.preemptEvery;
+    return true;
   }
 
   /**

@@ -14,6 +14,7 @@
  * is no sub-op's; PIN_L1_TABLE and NORMAL_PT_UPDATE carry it), and ENOSYS (unknown command or type).
  */
 import { describe, expect, it } from 'vitest';
+import { codecsByArch } from '../../generated/xen/codecs.js';
 import { XenGuest } from '../../generated/xen/guest.js';
 import { constantValue, xenSpec } from '../../spec/index.js';
 import { expectError } from '../../test/vmm-errors.js';
@@ -41,7 +42,7 @@ const L1 = 4;
 const DATA = 5;
 const ARGS = 30;
 
-function setup(abi = 'x86_64-pv') {
+function setup(abi = 'x86_64-pv', preemptEvery?: number) {
   const vmm = new ReferenceVmm({
     domains: [
       { id: 0, abi, memoryPages: 32, privileged: true },
@@ -50,7 +51,7 @@ function setup(abi = 'x86_64-pv') {
       { id: 3, abi: 'x86_64-hvm', memoryPages: 8 },
       { id: 4, abi: 'x86_64-hvm', memoryPages: 8, privileged: true },
     ],
-  });
+  }, preemptEvery === undefined ? {} : { preemptEvery });
   const d = (id: number) => vmm.machine.domain(id)!;
   const g = (dom: number, vcpu = 0) => new XenGuest(new VmmTransport(vmm, dom, vcpu));
   const mfn = (dom: number, g0: number) => vmm.machine.frameOf(dom, gfn(g0))!;
@@ -713,3 +714,198 @@ describe('reference-vmm x86 PV MMU', () => {
 function vmmFrames(d: { memory: { view: DataView } }): number {
   return d.memory.view.byteLength / PAGE_SIZE;
 }
+
+describe('reference-vmm x86 PV MMU: preempted batches continue as Xen’s continuation rewrites them', () => {
+  const PREEMPTED = 0x80000000n;
+  const LIST = 10 * PAGE_SIZE;
+  const PDONE = 14 * PAGE_SIZE;
+  type Setup = ReturnType<typeof setup>;
+  const hc = (name: string) => BigInt(xenSpec.hypercalls.find((h) => h.name === name)!.number);
+
+  /**
+   * Issues one mmu_update or mmuext_op of `count` elements (the bytes in `list`, at gfn 10)
+   * with raw registers, pdone at gfn 14; returns the result, pdone, and the hypercall number
+   * and four argument registers the guest held after the last continuation (if any).
+   */
+  const batch = (s: Setup, name: 'mmu_update' | 'mmuext_op', list: Uint8Array, count: number, dom = 1) => {
+    const d = s.d(dom);
+    const conv = d.abi.convention;
+    d.memory.write(gaddr(LIST), list);
+    d.memory.write(gaddr(PDONE), new Uint8Array([0xff, 0xff, 0xff, 0xff]));
+    const [a0, a1, a2, a3] = conv.args as [string, string, string, string];
+    const r = s.vmm.hypercallSigned(dom, 0, { [conv.number]: hc(name), [a0]: BigInt(LIST), [a1]: BigInt(count), [a2]: BigInt(PDONE), [a3]: BigInt(SELF) });
+    const out = new Uint8Array(4);
+    d.memory.read(gaddr(PDONE), out);
+    const c = s.vmm.lastContinuation;
+    return { r, done: new DataView(out.buffer).getUint32(0, true), cont: c && [c[conv.number], c[a0], c[a1], c[a2], c[a3]] };
+  };
+  /** mmu_update requests as guest bytes. */
+  const reqs = (rs: { ptr: bigint; val: bigint }[]) => {
+    const b = new Uint8Array(rs.length * 16);
+    const v = new DataView(b.buffer);
+    rs.forEach((q, i) => {
+      v.setBigUint64(i * 16, q.ptr, true);
+      v.setBigUint64(i * 16 + 8, q.val, true);
+    });
+    return b;
+  };
+  /** mmuext_op operations as 64-bit (24-byte) or 32-bit (12-byte) guest bytes. */
+  const ops = (os: { cmd: number; a1?: bigint; a2?: bigint }[], size = 24) => {
+    const b = new Uint8Array(os.length * size);
+    const v = new DataView(b.buffer);
+    os.forEach((o, i) => {
+      v.setUint32(i * size, o.cmd, true);
+      if (size === 24) {
+        v.setBigUint64(i * size + 8, o.a1 ?? 0n, true);
+        v.setBigUint64(i * size + 16, o.a2 ?? 0n, true);
+      } else {
+        v.setUint32(i * size + 4, Number(o.a1 ?? 0n), true);
+        v.setUint32(i * size + 8, Number(o.a2 ?? 0n), true);
+      }
+    });
+    return b;
+  };
+  /** Everything the batches change: domain 1's frames (bytes, type, counts, pin), its vCPU 0 MMU registers, the m2p. */
+  const state = (s: Setup) => {
+    const page = new Uint8Array(PAGE_SIZE);
+    const frames = Array.from({ length: 32 }, (_, g0) => {
+      const m = s.mfn(1, g0);
+      s.d(1).memory.read(gaddr(g0 * PAGE_SIZE), page);
+      return [Buffer.from(page).toString('base64'), s.fr.type[m], s.fr.typeCount[m], s.fr.refCount[m], s.fr.pinned[m], pvMmu(s.vmm)!.m2p(m)];
+    });
+    const v = pvMmu(s.vmm)!.vcpu(s.d(1), 0);
+    return { frames, vcpu: { ...v } };
+  };
+  /** The same scenario without preemption and preempted at every `every`-th check. */
+  const both = (every: number, abi: string, scenario: (s: Setup) => ReturnType<typeof batch>) => {
+    const plain = setup(abi);
+    const pre = setup(abi, every);
+    const a = scenario(plain);
+    const b = scenario(pre);
+    expect(a.cont).toBeUndefined();
+    expect(b.r).toBe(a.r);
+    expect(b.done).toBe(a.done);
+    expect(state(pre)).toEqual(state(plain));
+    plain.clean();
+    pre.clean();
+    return b;
+  };
+
+  const updates = (s: Setup, failAt?: number) => {
+    s.tree(1);
+    expect(s.ext(1, [{ cmd: PIN4, mfn: s.mfn(1, L4) }]).r).toBe(0n);
+    // Ten requests: read-only mappings into slots 2.. of the pinned L1, one m2p update, one plain store.
+    const rs = Array.from({ length: 10 }, (_, k) => ({ ptr: s.ptr(1, L1, 2 + k), val: s.pte(s.mfn(1, 7 + k), P) }));
+    rs[4] = { ptr: s.ptr(1, 20, 0, MACHPHYS), val: 0x1234n };
+    rs[5] = { ptr: s.ptr(1, 21, 3), val: 0xabcdn };
+    // A frame of another domain: EINVAL.
+    if (failAt !== undefined) rs[failAt] = { ptr: s.ptr(2, DATA, 0), val: 0n };
+    return batch(s, 'mmu_update', reqs(rs), rs.length);
+  };
+
+  it('mmu_update$MMU_NORMAL_PT_UPDATE: a preempted batch ends with the same page tables, pdone = N and 0; the guest holds ureqs + done, (N - done) | PREEMPTED, pdone, foreigndom', () => {
+    const r = both(3, 'x86_64-pv', (s) => updates(s));
+    expect(r.r).toBe(0n);
+    expect(r.done).toBe(10);
+    // Preempted at the third check of each run: after 3, 6 and 9 requests.
+    expect(r.cont).toEqual([hc('mmu_update'), BigInt(LIST + 9 * 16), PREEMPTED | 1n, BigInt(PDONE), BigInt(SELF)]);
+    // Preempted after every request.
+    expect(both(1, 'x86_64-pv', (s) => updates(s)).cont).toEqual([hc('mmu_update'), BigInt(LIST + 9 * 16), PREEMPTED | 1n, BigInt(PDONE), BigInt(SELF)]);
+  });
+
+  it('mmu_update$MMU_NORMAL_PT_UPDATE: a failure in a preempted batch reports pdone = its index and its errno', () => {
+    const r = both(3, 'x86_64-pv', (s) => updates(s, 7));
+    expectError('mmu_update$MMU_NORMAL_PT_UPDATE', 'EINVAL', r.r);
+    expect(r.done).toBe(7);
+    // The last continuation before the failure: after 6 requests, 4 left.
+    expect(r.cont).toEqual([hc('mmu_update'), BigInt(LIST + 6 * 16), PREEMPTED | 4n, BigInt(PDONE), BigInt(SELF)]);
+  });
+
+  it('mmu_update$MMU_NORMAL_PT_UPDATE: 32-bit PV continues with its own registers, as the 64-bit guest', () => {
+    const scenario = (s: Setup) => {
+      const rs = Array.from({ length: 5 }, (_, k) => ({ ptr: s.ptr(1, 21, k), val: BigInt(k + 1) }));
+      return batch(s, 'mmu_update', reqs(rs), rs.length);
+    };
+    const r = both(2, 'x86_32-pv', scenario);
+    expect([r.r, r.done]).toEqual([0n, 5]);
+    expect(r.cont).toEqual([hc('mmu_update'), BigInt(LIST + 4 * 16), PREEMPTED | 1n, BigInt(PDONE), BigInt(SELF)]);
+  });
+
+  it('mmu_update$MMU_NORMAL_PT_UPDATE: preempted inside a multicall, the entry keeps the rewritten arguments and the multicall restarts at it', () => {
+    const MC = 13 * PAGE_SIZE;
+    const r = both(3, 'x86_64-pv', (s) => {
+      // The batch of `updates`, issued as entry 0 of a multicall instead.
+      const plain = setup();
+      updates(plain);
+      const list = new Uint8Array(10 * 16);
+      plain.d(1).memory.read(gaddr(LIST), list);
+      s.tree(1);
+      expect(s.ext(1, [{ cmd: PIN4, mfn: s.mfn(1, L4) }]).r).toBe(0n);
+      const d = s.d(1);
+      d.memory.write(gaddr(LIST), list);
+      d.memory.write(gaddr(PDONE), new Uint8Array([0xff, 0xff, 0xff, 0xff]));
+      const codec = codecsByArch.x86_64.MulticallEntry;
+      const buf = new Uint8Array(codec.size);
+      codec.encode(new DataView(buf.buffer), 0, { op: hc('mmu_update'), result: 0x5a5an, args: [BigInt(LIST), 10n, BigInt(PDONE), BigInt(SELF), 0n, 0n] });
+      d.memory.write(gaddr(MC), buf);
+      const conv = d.abi.convention;
+      const rc = s.vmm.hypercallSigned(1, 0, { [conv.number]: hc('multicall'), [conv.args[0]!]: BigInt(MC), [conv.args[1]!]: 1n });
+      expect(rc).toBe(0n);
+      d.memory.read(gaddr(MC), buf);
+      const e = codec.decode(new DataView(buf.buffer), 0);
+      // The entry differs between the runs (rewritten arguments): checked below, left out of the state compared.
+      d.memory.write(gaddr(MC), new Uint8Array(codec.size));
+      const out = new Uint8Array(4);
+      d.memory.read(gaddr(PDONE), out);
+      const c = s.vmm.lastContinuation;
+      return { r: e.result, done: new DataView(out.buffer).getUint32(0, true), cont: c && [c[conv.number], c[conv.args[0]!], c[conv.args[1]!], ...e.args.slice(0, 4)] };
+    });
+    expect([r.r, r.done]).toEqual([0n, 10]);
+    expect(r.cont).toEqual([hc('multicall'), BigInt(13 * PAGE_SIZE), 1n, BigInt(LIST + 9 * 16), PREEMPTED | 1n, BigInt(PDONE), BigInt(SELF)]);
+  });
+
+  const extOps = (s: Setup, failAt?: number) => {
+    s.tree(1);
+    s.put(1, DATA + 2, 7, 0x5555n);
+    const os = [
+      { cmd: PIN4, a1: BigInt(s.mfn(1, L4)) },
+      { cmd: C('MMUEXT_TLB_FLUSH_LOCAL') },
+      { cmd: BASEPTR, a1: BigInt(s.mfn(1, L4)) },
+      { cmd: C('MMUEXT_SET_LDT'), a1: 0x10000n, a2: 16n },
+      { cmd: C('MMUEXT_CLEAR_PAGE'), a1: BigInt(s.mfn(1, DATA + 2)) },
+      { cmd: C('MMUEXT_INVLPG_LOCAL'), a1: 0n },
+      { cmd: PIN1, a1: BigInt(s.mfn(1, 9)) },
+      { cmd: UNPIN, a1: BigInt(s.mfn(1, 9)) },
+    ];
+    // Unpinning a frame that is not pinned: EINVAL.
+    if (failAt !== undefined) os[failAt] = { cmd: UNPIN, a1: BigInt(s.mfn(1, 10 + 5)) };
+    return batch(s, 'mmuext_op', ops(os), os.length);
+  };
+
+  it('mmuext_op$MMUEXT_PIN_L4_TABLE: a preempted batch ends with the same pins, base pointer and LDT, pdone = N and 0; the guest holds uops + done, (N - done) | PREEMPTED, pdone, foreigndom', () => {
+    const r = both(2, 'x86_64-pv', (s) => extOps(s));
+    expect(r.r).toBe(0n);
+    expect(r.done).toBe(8);
+    // Preempted at the second check of each run: after 2, 4 and 6 operations.
+    expect(r.cont).toEqual([hc('mmuext_op'), BigInt(LIST + 6 * 24), PREEMPTED | 2n, BigInt(PDONE), BigInt(SELF)]);
+  });
+
+  it('mmuext_op$MMUEXT_UNPIN_TABLE: a failure in a preempted batch reports pdone = its index and its errno', () => {
+    const r = both(2, 'x86_64-pv', (s) => extOps(s, 5));
+    expectError('mmuext_op$MMUEXT_UNPIN_TABLE', 'EINVAL', r.r);
+    expect(r.done).toBe(5);
+    expect(r.cont).toEqual([hc('mmuext_op'), BigInt(LIST + 4 * 24), PREEMPTED | 4n, BigInt(PDONE), BigInt(SELF)]);
+  });
+
+  it('mmuext_op$MMUEXT_TLB_FLUSH_LOCAL: 32-bit PV goes through compat_mmuext_op, whose chunks of 341 skip the check at each chunk start', () => {
+    const flushes = (size: number) => (s: Setup) => batch(s, 'mmuext_op', ops(Array.from({ length: 400 }, () => ({ cmd: C('MMUEXT_TLB_FLUSH_LOCAL') })), size), 400);
+    // 64-bit: the 341st check is before operation 341.
+    const r64 = both(341, 'x86_64-pv', flushes(24));
+    expect([r64.r, r64.done]).toEqual([0n, 400]);
+    expect(r64.cont).toEqual([hc('mmuext_op'), BigInt(LIST + 341 * 24), PREEMPTED | 59n, BigInt(PDONE), BigInt(SELF)]);
+    // 32-bit: operation 341 starts a chunk (no check), so the 341st check is before operation 342.
+    const r32 = both(341, 'x86_32-pv', flushes(12));
+    expect([r32.r, r32.done]).toEqual([0n, 400]);
+    expect(r32.cont).toEqual([hc('mmuext_op'), BigInt(LIST + 342 * 12), PREEMPTED | 58n, BigInt(PDONE), BigInt(SELF)]);
+  });
+});

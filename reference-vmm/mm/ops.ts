@@ -5,8 +5,16 @@
  * through the same code, 32-bit PV (PAE tables, the compat mmuext_op layout).
  *
  * Batches run in order and stop at the first failure, whose errno is the result; `pdone`
- * receives the number of completed requests. Long batches are not preempted (no
- * continuations): the guest sees the final result of the whole batch at once.
+ * receives the number of completed requests. Long batches are preempted between elements
+ * (never before the first of a run) when `vmm.preemptCheck()` says so, and continue as Xen's
+ * hypercall_create_continuation(op, "hihi", list advanced past the done elements,
+ * (count - done) | MMU_UPDATE_PREEMPTED, pdone, foreigndom): pdone then holds the work done
+ * so far, which the restart reads back and adds to. A 32-bit PV mmuext_op runs through
+ * compat_mmuext_op, which hands do_mmuext_op chunks of COMPAT_MMUEXT_CHUNK translated
+ * operations, so there is no check at the first element of each chunk. Not modelled: Xen's
+ * preemption inside one operation (-ERESTART from a preemptible page-type validation, and
+ * the old_guest_table continuation that carries the result in foreigndom, whose tail is
+ * still answered).
  *
  * @see xen/arch/x86/mm.c:do_mmu_update, do_mmuext_op, new_guest_cr3, __do_update_va_mapping;
  *      xen/arch/x86/x86_64/compat/mm.c:compat_mmuext_op (RELEASE-4.17.7)
@@ -29,6 +37,11 @@ import { MmState, NO_BASE, type VcpuMm } from './state.js';
 const PREEMPTED = 0x80000000;
 /** Most LDT entries MMUEXT_SET_LDT accepts (8192: the architectural LDT size, checked inline in do_mmuext_op). */
 const LDT_MAX_ENTS = 8192;
+/**
+ * Operations compat_mmuext_op translates per do_mmuext_op call: COMPAT_ARG_XLAT_SIZE
+ * (2 pages, xen/arch/x86/include/asm/x86_64/uaccess.h) / sizeof(mmuext_op_t) (24 bytes).
+ */
+const COMPAT_MMUEXT_CHUNK = Math.floor((2 * PAGE_SIZE) / 24);
 
 /** The PV MMU of one machine: its state (registered as subsystem `mm`) and operations. */
 export class PvMmu {
@@ -41,6 +54,9 @@ export class PvMmu {
   private readonly mmu: { normal: number; machphys: number; preserveAd: number; noTranslate: number };
   private readonly domidIo: number;
   private readonly domidXen: number;
+  /** The hypercall numbers of mmu_update and mmuext_op (for their continuations). */
+  private readonly nrMmuUpdate: number;
+  private readonly nrMmuextOp: number;
 
   constructor(readonly m: Machine) {
     this.E = m.errno;
@@ -65,6 +81,13 @@ export class PvMmu {
     };
     this.domidIo = this.c('DOMID_IO');
     this.domidXen = this.c('DOMID_XEN');
+    const nr = (name: string): number => {
+      const h = spec.hypercalls.find((x) => x.name === name);
+      if (!h) throw new Error(`spec has no hypercall ${name}`);
+      return h.number;
+    };
+    this.nrMmuUpdate = nr('mmu_update');
+    this.nrMmuextOp = nr('mmuext_op');
     this.pt = new PageTables(m, this.state, {
       virtStart: num('HYPERVISOR_VIRT_START', 'x86_64'),
       virtEnd: this.virtEnd,
@@ -152,15 +175,21 @@ export class PvMmu {
     }
     let rc = 0;
     let i = 0;
+    let preempted = false;
     const pgOwner = this.pgOwner(d, foreigndom & 0xffff);
     if (!pgOwner) rc = this.err('ESRCH');
     else {
       const mem = ureqs.mem;
       const size = ureqs.codec.size;
+      const vmm = ctx.vmm;
       // The whole batch at once when it is all accessible; else element by element, so
       // the elements before an inaccessible one still take effect.
       const whole = count > 0 ? mem.locate(ureqs.addr, count * size) : -1;
       for (; i < count; i++) {
+        if (i !== 0 && vmm.preemptCheck()) {
+          preempted = true;
+          break;
+        }
         const o = whole >= 0 ? whole + i * size : mem.locate(ureqs.addr + BigInt(i * size), size);
         if (o < 0) {
           rc = this.err('EFAULT');
@@ -172,7 +201,23 @@ export class PvMmu {
       }
     }
     this.writeDone(pdone, done + i);
+    if (preempted) return this.continueBatch(ctx, this.nrMmuUpdate, ureqs, i, count, pdone, foreigndom);
     return rc;
+  }
+
+  /**
+   * hypercall_create_continuation(op, "hihi", list + i, (count - i) | MMU_UPDATE_PREEMPTED,
+   * pdone, foreigndom): the rest of a preempted batch (the caller has written pdone).
+   */
+  private continueBatch(ctx: CallContext, op: number, list: GuestArrayRef<unknown>, i: number, count: number, pdone: GuestRef<number>, foreigndom: number): number {
+    ctx.vmm.createContinuation(ctx, op, [
+      list.addr + BigInt(i * list.codec.size),
+      BigInt(((count - i) | PREEMPTED) >>> 0),
+      pdone.addr,
+      BigInt(foreigndom >>> 0),
+    ]);
+    // What hypercall_create_continuation returns meanwhile: the hypercall number.
+    return op;
   }
 
   /** One mmu_update request (ptr and val as 32-bit halves). */
@@ -240,7 +285,14 @@ export class PvMmu {
     if (!this.pt.mayTarget(d, pgOwner)) return this.err('EPERM');
     let rc = 0;
     let i = 0;
+    let preempted = false;
+    // compat_mmuext_op calls do_mmuext_op per chunk, which never checks at its first element.
+    const chunk = isPv32(d) ? COMPAT_MMUEXT_CHUNK : Infinity;
     for (; i < count; i++) {
+      if (i % chunk !== 0 && ctx.vmm.preemptCheck()) {
+        preempted = true;
+        break;
+      }
       let op: MmuextOp;
       try {
         op = uops.read(i);
@@ -253,6 +305,7 @@ export class PvMmu {
       if (rc !== 0) break;
     }
     this.writeDone(pdone, done + i);
+    if (preempted) return this.continueBatch(ctx, this.nrMmuextOp, uops, i, count, pdone, foreigndom);
     return rc;
   }
 
