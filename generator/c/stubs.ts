@@ -12,9 +12,10 @@
 import Handlebars from 'handlebars';
 import type { Abi, Arch, Arg, Operation, TypeRef } from '../../spec/index.js';
 import type { GeneratedFile } from '../files.js';
-import type { GenHypercall, GenModel, GenType } from '../model.js';
+import type { GenHypercall, GenModel } from '../model.js';
 import { archCondition } from './declare.js';
 import { typesHeaderPath } from './types-header.js';
+import { TypeScope } from './type-scope.js';
 
 /** The symbol of the hypercall page, which the guest provides (page-aligned, filled by the hypervisor). */
 export const HYPERCALL_PAGE_SYMBOL = 'hypercall_page';
@@ -121,33 +122,8 @@ function cIdent(name: string, what: string): string {
   return name;
 }
 
-/** Resolves type names against the model for one arch: scalars, then named types and aliases. */
-class TypeScope {
-  private readonly named = new Map<string, GenType>();
-  constructor(
-    model: GenModel,
-    readonly arch: Arch,
-  ) {
-    for (const t of model.types) {
-      this.named.set(t.def.name, t);
-      for (const a of t.def.aliases ?? []) this.named.set(a, t);
-    }
-  }
-
-  /** Size of a named type on the arch, or undefined when the type does not exist there. */
-  sizeOf(name: string): number | undefined {
-    if (name !== 'void' && Object.hasOwn(this.arch.scalars, name)) return this.arch.scalars[name]?.size;
-    return this.named.get(name)?.arches[this.arch.name]?.layout.size;
-  }
-
-  /** Whether a name is a struct or union (by its C name or through a typedef alias of one). */
-  isAggregate(name: string): boolean {
-    const t = this.named.get(name);
-    if (!t) return false;
-    const body = t.arches[this.arch.name]?.body;
-    return body !== undefined && body.kind !== 'typedef';
-  }
-
+/** The stub emitter's type scope: the shared one, plus the C spelling of pointer targets. */
+class StubScope extends TypeScope {
   /** The C spelling of the element type behind a pointer (void, a scalar or a type of this arch). */
   pointee(t: TypeRef, what: string): string {
     if (t.kind !== 'name') throw new CStubError(`${what}: a pointer to a ${t.kind} has no C spelling in a stub`);
@@ -157,7 +133,7 @@ class TypeScope {
 }
 
 /** A register argument as a C parameter, checked to fit in one register of the ABI. */
-function paramOf(scope: TypeScope, a: Arg, what: string): StubParam {
+function paramOf(scope: StubScope, a: Arg, what: string): StubParam {
   const name = cIdent(a.name, what);
   const where = `${what}: argument '${a.name}'`;
   if (a.type.kind === 'pointer') {
@@ -182,7 +158,7 @@ function opOnAbi(op: Operation, abi: Abi, arch: Arch): boolean {
   return op.abis === undefined || op.abis.includes(abi.name) || op.abis.includes(arch.name) || op.abis.includes(arch.family);
 }
 
-function stubFor(scope: TypeScope, abi: Abi, g: GenHypercall): HypercallStub {
+function stubFor(scope: StubScope, abi: Abi, g: GenHypercall): HypercallStub {
   const h = g.hypercall;
   const what = `hypercall ${h.name} under ABI ${abi.name}`;
   const args = g.args[abi.name] ?? [];
@@ -212,7 +188,7 @@ function stubFor(scope: TypeScope, abi: Abi, g: GenHypercall): HypercallStub {
 }
 
 /** The per-sub-op wrappers of a multiplexed hypercall under an ABI (none when the selector is inside a batch element). */
-function wrappersFor(scope: TypeScope, abi: Abi, g: GenHypercall, stub: HypercallStub): SubopWrapper[] {
+function wrappersFor(scope: StubScope, abi: Abi, g: GenHypercall, stub: HypercallStub): SubopWrapper[] {
   const h = g.hypercall;
   const table = h.subops;
   const args = g.args[abi.name] ?? [];
@@ -263,7 +239,7 @@ export function stubPlan(model: GenModel, abi: Abi): StubPlan {
   if (!ulong || ulong.size !== arch.wordSize) {
     throw new CStubError(`ABI ${abi.name}: 'unsigned long' is not register-sized on ${arch.name}; the C stubs assume it is`);
   }
-  const scope = new TypeScope(model, arch);
+  const scope = new StubScope(model, arch);
   const stubs: HypercallStub[] = [];
   const wrappers: SubopWrapper[] = [];
   const skipped: { id: string; why: string }[] = [];

@@ -7,6 +7,7 @@
  */
 import type { Instruction } from './stub-disasm.js';
 import type { Placement } from './vmi-stubs.js';
+import { splitOperands } from '../vmi-rom/asm.js';
 
 /** What a register or stack word holds before the call. */
 type Val = { kind: 'imm'; v: bigint } | { kind: 'addr'; symbol: string; addend: bigint } | { kind: 'load'; symbol: string; addend: bigint };
@@ -38,22 +39,6 @@ function imm(s: string): bigint | undefined {
   return (m[1] === '-' ? -v : v) & WORD;
 }
 
-/** Operands split at top-level commas (not inside parentheses). */
-function operands(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let cur = '';
-  for (const ch of s) {
-    if (ch === '(') depth++;
-    if (ch === ')') depth--;
-    if (ch === ',' && depth === 0) {
-      out.push(cur.trim());
-      cur = '';
-    } else cur += ch;
-  }
-  if (cur.trim()) out.push(cur.trim());
-  return out;
-}
 
 /** The 32-bit implicit addend stored in an instruction at a relocation (i386 REL relocations). */
 function implicit(ins: Instruction, offset: number): bigint {
@@ -114,7 +99,7 @@ export function checkVmiCall(fn: readonly Instruction[], expect: VmiCallExpectat
     void ins;
   };
   for (const ins of fn.slice(0, at)) {
-    const ops = operands(ins.operands);
+    const ops = splitOperands(ins.operands);
     const mn = ins.mnemonic.replace(/l$/, '');
     if (mn === 'push') {
       if (sp !== undefined) {

@@ -18,9 +18,10 @@ import Handlebars from 'handlebars';
 import type { Abi, Arch, Arg, TypeRef } from '../../spec/index.js';
 import { registerAssignment, resultRegister } from '../../spec/vmi/registers.js';
 import type { GeneratedFile } from '../files.js';
-import type { GenHypercall, GenModel, GenType } from '../model.js';
+import type { GenHypercall, GenModel } from '../model.js';
 import { archConditionFor, isPaeArch, PAE_MACRO, type ArchCondition } from './arch-conditions.js';
 import { cTypesHeaderWith, typesHeaderGuard, typesHeaderPath } from './types-header-core.js';
+import { TypeScope } from './type-scope.js';
 
 /** This module, as generated files name it. */
 export const VMI_GENERATOR = 'generator/c/vmi-stubs.ts';
@@ -161,29 +162,8 @@ function commentLines(doc: string, width = 96): string[] {
   return lines;
 }
 
-/** Type names of the model on one arch: scalars, declared types and their aliases. */
-class Scope {
-  private readonly named = new Map<string, GenType>();
-  constructor(
-    model: GenModel,
-    readonly arch: Arch,
-  ) {
-    for (const t of model.types) {
-      this.named.set(t.def.name, t);
-      for (const a of t.def.aliases ?? []) this.named.set(a, t);
-    }
-  }
-
-  sizeOf(name: string): number | undefined {
-    if (name !== 'void' && Object.hasOwn(this.arch.scalars, name)) return this.arch.scalars[name]?.size;
-    return this.named.get(name)?.arches[this.arch.name]?.layout.size;
-  }
-
-  isAggregate(name: string): boolean {
-    const body = this.named.get(name)?.arches[this.arch.name]?.body;
-    return body !== undefined && body.kind !== 'typedef';
-  }
-
+/** The VMI emitter's type scope: the shared one, plus the C type of a register value. */
+class Scope extends TypeScope {
   /** The C type and size of a register value (a scalar or a pointer). */
   value(t: TypeRef, dir: Arg['dir'], what: string): { cType: string; size: number } {
     if (t.kind === 'pointer') {

@@ -145,7 +145,8 @@ export function parseOperand(s: string, line: string): Operand {
   throw new AsmError(`bad operand ${t}`, line);
 }
 
-function splitOperands(s: string): string[] {
+/** AT&T operands split at top-level commas (not inside parentheses), trimmed. */
+export function splitOperands(s: string): string[] {
   const out: string[] = [];
   let depth = 0;
   let cur = '';

@@ -16,10 +16,8 @@ typedef unsigned int u32;
 typedef unsigned long long u64;
 
 /* PC and x86 facts the test itself needs. */
-#define COM1 0x3f8
 #define PIC1_DATA 0x21
 #define PIC2_DATA 0xa1
-#define DEBUG_EXIT_PORT 0xf4 /* QEMU's isa-debug-exit device (harness.ts) */
 #define APIC_SPIV 0xf0
 #define APIC_SPIV_ENABLE 0x100
 #define APIC_EOI 0xb0
@@ -39,70 +37,8 @@ typedef unsigned long long u64;
 
 #define REGPARM __attribute__((regparm(3)))
 
-/* ───────────── port I/O, serial ───────────── */
+#include "serial.h"
 
-static inline void outb(u16 port, u8 v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
-static inline u8 inb(u16 port)
-{
-  u8 v;
-  __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-  return v;
-}
-
-static void serial_init(void)
-{
-  outb(COM1 + 1, 0x00); /* no interrupts */
-  outb(COM1 + 3, 0x80); /* DLAB */
-  outb(COM1 + 0, 0x01); /* 115200 baud */
-  outb(COM1 + 1, 0x00);
-  outb(COM1 + 3, 0x03); /* 8N1 */
-  outb(COM1 + 2, 0xc7); /* FIFO */
-  outb(COM1 + 4, 0x03); /* DTR, RTS */
-}
-
-static void putc(char c)
-{
-  while (!(inb(COM1 + 5) & 0x20)) {
-  }
-  outb(COM1, (u8)c);
-}
-
-static void puts(const char *s)
-{
-  while (*s) putc(*s++);
-}
-
-static void puthex(u64 v)
-{
-  char buf[19];
-  int i = 18;
-  buf[i] = 0;
-  do {
-    buf[--i] = "0123456789abcdef"[v & 0xf];
-    v >>= 4;
-  } while (v);
-  buf[--i] = 'x';
-  buf[--i] = '0';
-  puts(buf + i);
-}
-
-static void putdec(u32 v)
-{
-  char buf[11];
-  int i = 10;
-  buf[i] = 0;
-  do {
-    buf[--i] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  puts(buf + i);
-}
-
-static void leave(void)
-{
-  outb(DEBUG_EXIT_PORT, 0);
-  for (;;) __asm__ volatile("cli; hlt");
-}
 
 /* `CALL <name> ok|fail <rom> <native>` */
 static int report(const char *name, int ok, u64 rom, u64 native)

@@ -18,80 +18,14 @@ static void unresolved_line(const char *name, unsigned int type);
 #include "hyperabi_vmi_vmi-i386.h"
 #include "vmi_discovery.h"
 
-/* PC and x86 facts the test itself needs. */
-#define COM1 0x3f8
-#define DEBUG_EXIT_PORT 0xf4 /* QEMU's isa-debug-exit device (harness.ts) */
-
-/* The test's choices. */
+/* The test's choices (PC facts, the UART and the exit port, are in serial.h). */
 #define PTE_VALUE 0x8000000012345067ull /* a PAE entry: NX, frame 0x12345, flags 0x67 */
 #define GDT_LOW 0x0000ffffu
 #define GDT_HIGH 0x00cf9a00u
 #define GDT_INDEX 3
 
-/* ───────────── port I/O, serial ───────────── */
+#include "serial.h"
 
-static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
-static inline uint8_t inb(uint16_t port)
-{
-  uint8_t v;
-  __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-  return v;
-}
-
-static void serial_init(void)
-{
-  outb(COM1 + 1, 0x00);
-  outb(COM1 + 3, 0x80);
-  outb(COM1 + 0, 0x01);
-  outb(COM1 + 1, 0x00);
-  outb(COM1 + 3, 0x03);
-  outb(COM1 + 2, 0xc7);
-  outb(COM1 + 4, 0x03);
-}
-
-static void putc(char c)
-{
-  while (!(inb(COM1 + 5) & 0x20)) {
-  }
-  outb(COM1, (uint8_t)c);
-}
-
-static void puts(const char *s)
-{
-  while (*s) putc(*s++);
-}
-
-static void puthex(uint64_t v)
-{
-  char buf[19];
-  int i = 18;
-  buf[i] = 0;
-  do {
-    buf[--i] = "0123456789abcdef"[v & 0xf];
-    v >>= 4;
-  } while (v);
-  buf[--i] = 'x';
-  buf[--i] = '0';
-  puts(buf + i);
-}
-
-static void putdec(uint32_t v)
-{
-  char buf[11];
-  int i = 10;
-  buf[i] = 0;
-  do {
-    buf[--i] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  puts(buf + i);
-}
-
-static void leave(void)
-{
-  outb(DEBUG_EXIT_PORT, 0);
-  for (;;) __asm__ volatile("cli; hlt");
-}
 
 static void report(const char *name, int ok, uint64_t rom, uint64_t native)
 {
