@@ -1,0 +1,45 @@
+/**
+ * The conformance suite: scenario files under conformance/scenarios (hand-written semantic
+ * and XSA-class scenarios, YAML or JSON) plus the scenarios derived from the spec.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { xenSpec } from '../spec/index.js';
+import type { Spec } from '../spec/model.js';
+import { deriveScenarios } from './derive.js';
+import { parseScenarios, ScenarioError, type Scenario } from './scenario.js';
+
+/** The directory of the shipped scenario files. */
+export const SCENARIO_DIR = fileURLToPath(new URL('./scenarios', import.meta.url));
+
+/** Every .yaml, .yml and .json file under `dir`, sorted. */
+export function scenarioFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (/\.(ya?ml|json)$/.test(name)) out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** Loads scenario files (a file or a directory); errors name the file. */
+export function loadScenarioFiles(path: string): Scenario[] {
+  const files = statSync(path).isDirectory() ? scenarioFiles(path) : [path];
+  return files.flatMap((f) => parseScenarios(readFileSync(f, 'utf8'), relative(process.cwd(), f) || f));
+}
+
+/** The whole suite: files and derived scenarios, ids unique. */
+export function loadSuite(spec: Spec = xenSpec, dir: string = SCENARIO_DIR): Scenario[] {
+  const all = [...loadScenarioFiles(dir), ...deriveScenarios(spec)];
+  const seen = new Set<string>();
+  for (const s of all) {
+    if (seen.has(s.id)) throw new ScenarioError(s.id, 'two scenarios share this id');
+    seen.add(s.id);
+  }
+  return all;
+}
