@@ -149,7 +149,7 @@ export async function runScenarios(scenarios: readonly Scenario[], target: Targe
   const skipReason = (s: Scenario): string | undefined => {
     const lim = s.limits?.[target.name] ?? (target.kind === 'batch' ? s.limits?.['live-xen'] : undefined);
     if (lim && target.name !== 'reference') return lim;
-    return target.unsupported?.(programDomains(s)) ?? (target.kind === 'interactive' ? target.skip?.(s.id) : undefined);
+    return target.unsupported?.(programDomains(s)) ?? (target.kind === 'interactive' ? target.skip?.(s.id, s) : undefined);
   };
   if (target.kind === 'batch') {
     const batch: { i: number; lowered: Lowered }[] = [];
@@ -180,7 +180,7 @@ export async function runScenarios(scenarios: readonly Scenario[], target: Targe
     const t0 = performance.now();
     let session;
     try {
-      session = await withTimeout(target.open(programDomains(s)), timeout, 'creating the machine');
+      session = await withTimeout(target.open(programDomains(s), s.machine.preemptEvery !== undefined ? { preemptEvery: s.machine.preemptEvery } : undefined), timeout, 'creating the machine');
     } catch (e) {
       finish(i, { id: s.id, status: 'error', reason: `cannot create the machine: ${(e as Error).message}`, checks: [], ms: performance.now() - t0 });
       continue;

@@ -6,6 +6,7 @@
  * what each produced. A batch target (real Xen under QEMU) takes many programs at once.
  */
 import type { DomainLayout, Instr, InstrResult, ProgramDomain, Program } from './program.js';
+import type { Scenario } from './scenario.js';
 
 /** What a run of instructions produced; `error` when the target broke part-way (crash, hang, garbage). */
 export interface ExecResult {
@@ -26,10 +27,17 @@ export interface InteractiveTarget {
   readonly name: string;
   /** Why this target cannot run a machine of these domains (undefined: it can). */
   unsupported?(domains: readonly ProgramDomain[]): string | undefined;
-  /** Why this target cannot run this scenario id (an implementation's declared subset). */
-  skip?(id: string): string | undefined;
-  open(domains: readonly ProgramDomain[]): Promise<Session>;
+  /** Why this target cannot run this scenario (an implementation's declared subset: by id, or by the operations it calls). */
+  skip?(id: string, scenario?: Scenario): string | undefined;
+  /** Opens a fresh machine of these domains; `knobs` are the scenario's target-specific machine options (a target ignores what it does not know). */
+  open(domains: readonly ProgramDomain[], knobs?: MachineKnobs): Promise<Session>;
   dispose(): Promise<void>;
+}
+
+/** Machine options a scenario may give for targets that can honour them (scenario.machine). */
+export interface MachineKnobs {
+  /** Xen's hypercall_preempt_check() answers yes at every n-th check (reference VMM). */
+  preemptEvery?: number;
 }
 
 export interface BatchTarget {

@@ -6,9 +6,10 @@
 import { isTranslated } from '../../reference-vmm/mm/pagetables.js';
 import { gaddr, gfn } from '../../reference-vmm/addr.js';
 import type { MachineConfig } from '../../reference-vmm/machine.js';
+import { DEFAULT_MAX_GRANT_FRAMES } from '../../reference-vmm/grant/state.js';
 import { ReferenceVmm, type VmmOptions } from '../../reference-vmm/vmm.js';
 import type { DomainLayout, Instr, InstrResult, Operand, ProgramDomain } from '../program.js';
-import type { ExecResult, InteractiveTarget, Session } from '../target.js';
+import type { ExecResult, InteractiveTarget, MachineKnobs, Session } from '../target.js';
 
 /** A guest address no reference domain maps (far above any p2m the model keeps). */
 export const REFERENCE_UNMAPPED = 0xdead_0000_0000n;
@@ -24,8 +25,20 @@ export interface ReferenceTargetOptions {
   name?: string;
 }
 
+/**
+ * Where things are in a reference domain: the data area at guest-physical 0, shared_info in
+ * the page after it, then the grant table's shared frames and, after room for the most of
+ * them, its v2 status frames (reference-vmm/grant/state.ts).
+ */
 export function referenceLayouts(domains: readonly ProgramDomain[]): DomainLayout[] {
-  return domains.map((d) => ({ id: d.id, dataBase: 0n, unmapped: REFERENCE_UNMAPPED, sharedInfo: BigInt(d.memoryPages) * 4096n }));
+  return domains.map((d) => ({
+    id: d.id,
+    dataBase: 0n,
+    unmapped: REFERENCE_UNMAPPED,
+    sharedInfo: BigInt(d.memoryPages) * 4096n,
+    grantTable: BigInt(d.memoryPages + 1) * 4096n,
+    grantStatus: BigInt(d.memoryPages + 1 + DEFAULT_MAX_GRANT_FRAMES) * 4096n,
+  }));
 }
 
 export class ReferenceSession implements Session {
@@ -131,19 +144,21 @@ export function machineConfig(domains: readonly ProgramDomain[]): MachineConfig 
       vcpus: d.vcpus,
       privileged: d.privileged,
       ...(d.maxEvtchnPort !== undefined ? { maxEvtchnPort: d.maxEvtchnPort } : {}),
+      ...(d.maxPages !== undefined ? { maxPages: d.maxPages } : {}),
     })),
   };
 }
 
 /** The reference VMM target. */
-export function referenceTarget(options: ReferenceTargetOptions = {}): InteractiveTarget & { openSync(domains: readonly ProgramDomain[]): ReferenceSession } {
+export function referenceTarget(options: ReferenceTargetOptions = {}): InteractiveTarget & { openSync(domains: readonly ProgramDomain[], knobs?: MachineKnobs): ReferenceSession } {
   const factory = options.factory ?? ((c, o) => new ReferenceVmm(c, o));
-  const openSync = (domains: readonly ProgramDomain[]) => new ReferenceSession(factory(machineConfig(domains), options.vmm ?? {}), domains, options.invariants ?? true);
+  const openSync = (domains: readonly ProgramDomain[], knobs?: MachineKnobs) =>
+    new ReferenceSession(factory(machineConfig(domains), knobs?.preemptEvery !== undefined ? { ...options.vmm, preemptEvery: knobs.preemptEvery } : (options.vmm ?? {})), domains, options.invariants ?? true);
   return {
     kind: 'interactive',
     name: options.name ?? 'reference',
     openSync,
-    open: (domains) => Promise.resolve(openSync(domains)),
+    open: (domains, knobs) => Promise.resolve(openSync(domains, knobs)),
     dispose: () => Promise.resolve(),
   };
 }
