@@ -1,0 +1,117 @@
+/**
+ * Builds the certification report from a profile's scenarios and their outcomes, and
+ * recomputes its summary (the writer and `certify verify` use the same functions).
+ */
+import type { Spec } from '../../spec/model.js';
+import type { Profile, ProfileEntry } from '../profiles.js';
+import type { Outcome } from '../runner.js';
+import { specCoverage } from './coverage.js';
+import { hyperabiVersion, scenarioDigest, specHash, suiteHash } from './digest.js';
+import { expectationFor } from './expect.js';
+import { REPORT_FORMAT, type ExpectedFailure, type FamilyRow, type Report, type ScenarioRecord, type Tally } from './model.js';
+
+export interface ReportInput {
+  spec: Spec;
+  profile: Profile;
+  entries: readonly ProfileEntry[];
+  /** One per entry, in the same order. */
+  outcomes: readonly Outcome[];
+  target: { name: string; spec: string };
+  expectFailures?: { file: string; entries: ExpectedFailure[] };
+  only?: string[];
+  started: Date;
+  finished: Date;
+}
+
+export const emptyTally = (): Tally => ({ total: 0, pass: 0, fail: 0, error: 0, skip: 0, expectedFailures: 0, unexpectedPasses: 0 });
+
+/** Adds one scenario record to a tally. */
+export function count(t: Tally, r: Pick<ScenarioRecord, 'status' | 'expectedFailure'>): void {
+  t.total++;
+  t[r.status]++;
+  if (r.expectedFailure) {
+    if (r.status === 'pass') t.unexpectedPasses++;
+    else t.expectedFailures++;
+  }
+}
+
+/** Whether a scenario record is acceptable for certification: passed, or listed and did not pass. */
+export const acceptable = (r: Pick<ScenarioRecord, 'status' | 'expectedFailure'>): boolean => r.status === 'pass' || r.expectedFailure !== undefined;
+
+/** The summary and per-family table of a list of scenario records. */
+export function summarize(records: readonly ScenarioRecord[], partial: boolean): { summary: Report['summary']; families: FamilyRow[] } {
+  const all = emptyTally();
+  const required = emptyTally();
+  const recommended = emptyTally();
+  const fams = new Map<string, FamilyRow>();
+  for (const r of records) {
+    count(all, r);
+    count(r.level === 'required' ? required : recommended, r);
+    let row = fams.get(r.family);
+    if (!row) fams.set(r.family, (row = { family: r.family, all: emptyTally(), required: emptyTally() }));
+    count(row.all, r);
+    if (r.level === 'required') count(row.required, r);
+  }
+  const certified = !partial && records.filter((r) => r.level === 'required').every(acceptable);
+  return {
+    summary: { all, required, recommended, certified },
+    families: [...fams.values()].sort((a, b) => a.family.localeCompare(b.family)),
+  };
+}
+
+/** The report of a run. */
+export function buildReport(input: ReportInput): Report {
+  const { spec, profile, entries, outcomes } = input;
+  if (outcomes.length !== entries.length) throw new Error(`internal: ${entries.length} scenarios but ${outcomes.length} outcomes`);
+  const expected = expectationFor(input.expectFailures?.entries ?? []);
+  const records: ScenarioRecord[] = entries.map((e, i) => {
+    const o = outcomes[i]!;
+    const s = e.scenario;
+    if (o.id !== s.id) throw new Error(`internal: outcome ${o.id} in the place of ${s.id}`);
+    const xf = expected(s.id);
+    return {
+      id: s.id,
+      digest: scenarioDigest(s),
+      family: s.family,
+      kind: s.kind,
+      level: e.level,
+      doc: s.doc,
+      ref: s.ref,
+      status: o.status,
+      ...(o.reason !== undefined ? { reason: o.reason } : {}),
+      ...(xf ? { expectedFailure: xf } : {}),
+      ...(xf && o.status === 'pass' ? { unexpectedPass: true as const } : {}),
+      ms: Math.round(o.ms * 1000) / 1000,
+      checks: o.checks.map((c) => ({ step: c.step + 1, what: c.what, expected: c.expected, actual: c.actual, ok: c.ok })),
+      ...(o.status !== 'pass' ? { steps: s.steps as unknown[] } : {}),
+      ...(o.notes && o.notes.length > 0 ? { notes: o.notes } : {}),
+    };
+  });
+  const partial = (input.only?.length ?? 0) > 0;
+  const { summary, families } = summarize(records, partial);
+  return {
+    $schema: './report.schema.json',
+    format: REPORT_FORMAT,
+    hyperabi: { version: hyperabiVersion() },
+    spec: { name: spec.name, hash: specHash(spec) },
+    suite: { hash: suiteHash(records), scenarios: records.length },
+    profile: { name: profile.name, title: profile.title, abi: profile.abi },
+    target: input.target,
+    options: {
+      ...(partial ? { only: input.only } : {}),
+      ...(input.expectFailures ? { expectFailures: input.expectFailures } : {}),
+    },
+    host: { node: process.version, platform: process.platform, arch: process.arch },
+    started: input.started.toISOString(),
+    finished: input.finished.toISOString(),
+    durationMs: input.finished.getTime() - input.started.getTime(),
+    summary,
+    families,
+    coverage: specCoverage(
+      spec,
+      profile,
+      entries.map((e, i) => ({ scenario: e.scenario, status: outcomes[i]!.status })),
+    ),
+    scenarios: records,
+  };
+}
