@@ -27,6 +27,7 @@ interface CertifyFlags {
   json?: boolean;
   listProfiles?: boolean;
   signKey?: string;
+  capture?: string;
 }
 
 /** A progress line on a terminal: a bar, counts by outcome and the last scenario; redrawn at most every 80 ms. */
@@ -58,7 +59,7 @@ function progressLine(io: Io, label: string): { tick: (done: number, total: numb
 }
 
 const tally = (t: Tally) =>
-  `${t.pass} pass, ${t.fail} fail, ${t.error} error, ${t.skip} skip${t.expectedFailures ? `, ${t.expectedFailures} expected failures` : ''}${t.unexpectedPasses ? `, ${t.unexpectedPasses} unexpected passes` : ''}`;
+  `${t.pass} pass, ${t.fail} fail, ${t.error} error, ${t.skip} skip${t.notClaimed ? ` (${t.notClaimed} not claimed)` : ''}${t.expectedFailures ? `, ${t.expectedFailures} expected failures` : ''}${t.unexpectedPasses ? `, ${t.unexpectedPasses} unexpected passes` : ''}`;
 
 function printResult(io: Io, r: CertifyResult, dir: string): void {
   const rep: Report = r.report;
@@ -67,6 +68,10 @@ function printResult(io: Io, r: CertifyResult, dir: string): void {
   io.out(`hyperabi certify: ${rep.profile.name} on ${rep.target.spec}: ${s.all.total} scenarios in ${(rep.durationMs / 1000).toFixed(2)} s\n`);
   io.out(`  Required     ${s.required.total}: ${tally(s.required)}\n`);
   io.out(`  Recommended  ${s.recommended.total}: ${tally(s.recommended)}\n`);
+  if (rep.subset) {
+    const sub = rep.subset;
+    io.out(`  declared subset: ${sub.operations.claimed.length} of ${sub.operations.total} operations of the profile, ${sub.claimedScenarios} of ${s.all.total} scenarios claimed; the rest is not claimed (skipped)\n`);
+  }
   io.out(`  by family: ${rep.families.map((f) => `${f.family} ${f.all.pass}/${f.all.total}`).join(', ')}\n`);
   const bad = rep.scenarios.filter((x) => (x.status === 'fail' || x.status === 'error') && !x.expectedFailure).sort((a, b) => (a.level === b.level ? 0 : a.level === 'required' ? -1 : 1));
   if (bad.length > 0) {
@@ -86,7 +91,9 @@ function printResult(io: Io, r: CertifyResult, dir: string): void {
       ? `PARTIAL RUN (--only): ${r.exitCode === 0 ? 'every selected Required scenario passes or is an expected failure' : 'Required scenarios fail'}\n`
       : s.certified
         ? `CERTIFIED: every Required scenario of ${rep.profile.name} passes or is an expected failure\n`
-        : `NOT CERTIFIED: ${s.required.fail + s.required.error + s.required.skip - s.required.expectedFailures} Required scenarios do not pass\n`,
+        : s.subsetCertified
+          ? `${s.verdict.replace(/^certified for/, 'CERTIFIED FOR')}: every Required scenario inside the subset passes or is an expected failure\n`
+          : `${s.verdict.replace(/^not certified/, 'NOT CERTIFIED')}\n`,
   );
 }
 
@@ -104,6 +111,7 @@ export function register(program: Command, io: Io, exit: (code: number) => void,
     .option('--only <glob...>', 'run only these scenario ids or globs (a partial run: not a certification)')
     .option('--report <dir>', 'the report directory to write')
     .option('--sign-key <file>', 'also sign the certificate: an Ed25519 PEM private key, or a file of HMAC secret bytes')
+    .option('--capture <file>', 'cmd: targets: write the whole testee session to this file (> harness lines, < testee lines, # notes)')
     .option('--json', 'print the certificate as JSON instead of the text summary')
     .option('--list-profiles', 'list the profiles with their scenario counts')
     .exitOverride()
@@ -129,6 +137,7 @@ export function register(program: Command, io: Io, exit: (code: number) => void,
             ...(opts.expectFailures ? { expectFailures: opts.expectFailures } : {}),
             ...(opts.only ? { only: opts.only } : {}),
             ...(signKey ? { signKey } : {}),
+            ...(opts.capture !== undefined ? { capture: opts.capture } : {}),
             ...(bar ? { progress: bar.tick } : {}),
           });
         } finally {
@@ -163,7 +172,7 @@ export function register(program: Command, io: Io, exit: (code: number) => void,
       if (json) io.out(stableJson({ ok: r.ok, problems: r.problems, notes: r.notes, certificate: r.certificate }));
       else {
         const c = r.certificate;
-        const what = c ? `${c.profile} on ${c.target}, ${c.summary.all.total} scenarios, ${c.summary.certified ? 'certified' : 'not certified'}, ${c.date}` : dir;
+        const what = c ? `${c.profile} on ${c.target}, ${c.summary.all.total} scenarios, ${c.summary.verdict}, ${c.date}` : dir;
         if (r.ok) io.out(`verified: ${dir}: ${what}\n`);
         else {
           io.out(`REJECTED: ${dir}: ${what}\n`);

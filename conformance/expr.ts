@@ -10,6 +10,11 @@
  *   "pte(3, 0x67)"             frame(3) << 12 | 0x67: an x86 page-table entry
  *   "unmapped"                 an address the caller cannot access
  *   "shared_info"              where the caller sees its shared_info page
+ *   "grant_table"              where the caller sees frame 0 of its grant table (frames follow
+ *                              contiguously; valid once the table is set up: GNTTABOP_setup_table)
+ *   "grant_status"             where the caller sees its first v2 grant status frame
+ *   "offsetof(T, f.g)"         the byte offset of a field of spec type T for the caller's arch
+ *   "sizeof(T)"                the size of spec type T for the caller's arch
  *   a | b, a + b               combinations (left to right)
  */
 import type { Operand } from './program.js';
@@ -24,6 +29,14 @@ export interface ExprContext {
   unmapped(dom: number): bigint;
   sharedInfo(dom: number): bigint | undefined;
   variable(name: string): Operand | undefined;
+  /** Where the domain sees its grant table frame 0 (undefined: the target does not say). */
+  grantTable?(dom: number): bigint | undefined;
+  /** Where the domain sees its first grant status frame (v2). */
+  grantStatus?(dom: number): bigint | undefined;
+  /** Offset of a (dotted) field of a spec type for the caller's arch; undefined when there is none. */
+  offsetOf?(type: string, path: string): number | undefined;
+  /** Size of a spec type for the caller's arch; undefined when there is none. */
+  sizeOf?(type: string): number | undefined;
 }
 
 /** A bad expression: the message says which and why. */
@@ -67,6 +80,23 @@ function term(raw: string, cx: ExprContext): Operand {
     const a = cx.sharedInfo(cx.dom);
     if (a === undefined) throw new ExprError('this target does not say where shared_info is');
     return a;
+  }
+  if (s === 'grant_table' || s === 'grant_status') {
+    const a = s === 'grant_table' ? cx.grantTable?.(cx.dom) : cx.grantStatus?.(cx.dom);
+    if (a === undefined) throw new ExprError(`this target does not say where the ${s === 'grant_table' ? 'grant table' : 'grant status frames'} of domain ${cx.dom} can be reached`);
+    return a;
+  }
+  m = /^offsetof\(\s*([A-Za-z_][A-Za-z0-9_ ]*?)\s*,\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\)$/.exec(s);
+  if (m) {
+    const off = cx.offsetOf?.(m[1] as string, m[2] as string);
+    if (off === undefined) throw new ExprError(`'${s}': no field ${m[2]} in a spec type ${m[1]}`);
+    return BigInt(off);
+  }
+  m = /^sizeof\(\s*([A-Za-z_][A-Za-z0-9_ ]*?)\s*\)$/.exec(s);
+  if (m) {
+    const size = cx.sizeOf?.(m[1] as string);
+    if (size === undefined) throw new ExprError(`'${s}': no spec type ${m[1]}`);
+    return BigInt(size);
   }
   const neg = s.startsWith('-');
   const name = neg ? s.slice(1) : s;

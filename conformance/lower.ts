@@ -13,7 +13,7 @@ import { XenGuest } from '../generated/xen/guest.js';
 import type { Codec, HypercallTransport, Registers } from '../generated/xen/runtime.js';
 import * as types from '../generated/xen/types.js';
 import { LayoutEngine } from '../spec/layout.js';
-import type { Spec } from '../spec/model.js';
+import type { Arch, Hypercall, Spec } from '../spec/model.js';
 import { allConstants, findArch, findAbi, findOperation, findType, typeBodyFor, toBigInt } from '../spec/query.js';
 import { errnos } from '../reference-vmm/errno.js';
 import { constExpr, expr, ExprError, type ExprContext } from './expr.js';
@@ -44,6 +44,7 @@ export function programDomains(s: Scenario): ProgramDomain[] {
     vcpus: d.vcpus ?? 1,
     privileged: d.privileged ?? false,
     ...(d.maxEvtchnPort !== undefined ? { maxEvtchnPort: d.maxEvtchnPort } : {}),
+    ...(d.maxPages !== undefined ? { maxPages: d.maxPages } : {}),
   }));
 }
 
@@ -59,6 +60,21 @@ interface DomFacts {
   next: number;
 }
 
+const archCache = new WeakMap<Spec, Map<string, { engine: LayoutEngine; constants: Record<string, bigint> }>>();
+
+/** The layout engine and constants of an arch, computed once per spec (lowering runs per scenario). */
+function archFacts(spec: Spec, arch: Arch): { engine: LayoutEngine; constants: Record<string, bigint> } {
+  let m = archCache.get(spec);
+  if (!m) archCache.set(spec, (m = new Map()));
+  let f = m.get(arch.name);
+  if (!f) {
+    const constants: Record<string, bigint> = {};
+    for (const [k, v] of Object.entries(allConstants(spec, arch))) constants[k] = toBigInt(v);
+    m.set(arch.name, (f = { engine: new LayoutEngine(spec, arch), constants }));
+  }
+  return f;
+}
+
 /** Sentinel register values that stand for run-time operands while a stub is recorded. */
 const SENTINEL = 0x5ec0_0000n;
 
@@ -72,9 +88,8 @@ export function lower(spec: Spec, s: Scenario, layouts: readonly DomainLayout[])
     const arch = findArch(spec, abi.arch);
     const layout = layouts.find((l) => l.id === d.id);
     if (!arch || !layout) throw new ScenarioError(s.id, `the target gave no layout for domain ${d.id}`);
-    const constants: Record<string, bigint> = {};
-    for (const [k, v] of Object.entries(allConstants(spec, arch))) constants[k] = toBigInt(v);
-    facts.set(d.id, { d, layout, arch: arch.name, bits: arch.wordSize * 8, engine: new LayoutEngine(spec, arch), constants, next: (d.memoryPages - SCRATCH_PAGES) * PAGE });
+    const { engine, constants } = archFacts(spec, arch);
+    facts.set(d.id, { d, layout, arch: arch.name, bits: arch.wordSize * 8, engine, constants, next: (d.memoryPages - SCRATCH_PAGES) * PAGE });
   }
   const errnoTable = errnos(spec);
   const errno = (name: string) => errnoTable[name];
@@ -95,6 +110,13 @@ export function lower(spec: Spec, s: Scenario, layouts: readonly DomainLayout[])
     unmapped: (d) => facts.get(d)?.layout.unmapped ?? 0n,
     sharedInfo: (d) => facts.get(d)?.layout.sharedInfo,
     variable: (n) => vars.get(n),
+    grantTable: (d) => facts.get(d)?.layout.grantTable,
+    grantStatus: (d) => facts.get(d)?.layout.grantStatus,
+    offsetOf: (type, path) => {
+      const f = facts.get(dom)!;
+      return findType(spec, type) ? fieldAt(spec, f.engine, type, path)?.offset : undefined;
+    },
+    sizeOf: (type) => (findType(spec, type) ? facts.get(dom)!.engine.named(type).size : undefined),
   });
 
   /** Allocates argument memory in the caller's scratch pages; returns the data-area offset. */
@@ -139,13 +161,20 @@ export function lower(spec: Spec, s: Scenario, layouts: readonly DomainLayout[])
         const at = step.at !== undefined ? constExpr(step.at, cx, 'at') : f.layout.dataBase + BigInt(alloc(f, codec.size, Math.max(codec.align, 8)));
         argAddr = at;
         const dynamic: { path: string; value: Operand }[] = [];
-        const plain = flatten(step.arg ?? {}, '', (path, v) => {
-          const o = expr(v, cx);
+        // A batched call (mmu_update, mmuext_op) selects its operation by a field of each element: set it as the stub does.
+        const sel = batchOf(found.hypercall);
+        const opValue = BigInt(op.value);
+        const selMask = sel ? BigInt(found.hypercall.subops?.mask ?? -1) : 0n;
+        const select = (o: Operand): Operand => (typeof o === 'bigint' ? (selMask === -1n ? opValue : (o & ~selMask) | opValue) : { ...o, or: (o.or ?? 0n) | opValue });
+        const given = sel && !(sel.field in (step.arg ?? {})) ? { ...step.arg, [sel.field]: 0 } : (step.arg ?? {});
+        const plain = flatten(given, '', (path, v) => {
+          let o = expr(v, cx);
+          if (sel && path === sel.field) o = select(o);
           if (typeof o === 'bigint') return o.toString();
           dynamic.push({ path, value: o });
           return '0';
         });
-        const value = TbValue.Convert(schema as never, fillDefaults(schema, plain));
+        const value = TbValue.Convert(schema as never, fillDefaults(schema, plain, codec));
         const errs = [...TbValue.Errors(schema as never, value)];
         if (errs.length > 0) throw new ScenarioError(where, `arg is not a ${typeName}: ${errs.slice(0, 3).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')}`);
         const bytes = new Uint8Array(codec.size);
@@ -163,7 +192,6 @@ export function lower(spec: Spec, s: Scenario, layouts: readonly DomainLayout[])
       // Record the stub's registers.
       const sentinels: Operand[] = [];
       const params: unknown[] = [];
-      if (argAddr !== undefined) params.push(argAddr);
       for (const a of step.args ?? []) {
         const o = expr(a, cx);
         if (typeof o === 'bigint') params.push(o);
@@ -186,10 +214,11 @@ export function lower(spec: Spec, s: Scenario, layouts: readonly DomainLayout[])
       const fn = guest[step.call];
       if (typeof fn !== 'function') throw new ScenarioError(where, `the generated stubs have no ${step.call} for ${f.d.abi}`);
       if (argAddr !== undefined) {
-        // Stubs with a struct take (arg, at?, ...): the value is already written; pass a dummy and the address.
-        const tsName = types.TS_NAMES[typeName!]!;
-        const dummy = TbValue.Create(schemas[tsName] as never);
-        params.splice(0, 1, dummy, argAddr);
+        // Stubs with a struct take (other parameters..., arg, at?), arg a list for batched or counted
+        // arguments: the value is already written; pass a dummy and the address.
+        // The codec's decoding of zeros has every fixed-length array at the arch's length.
+        const dummy = codec!.decode(new DataView(new ArrayBuffer(codec!.size)), 0);
+        params.push(takesList(found.hypercall) ? [dummy] : dummy, argAddr);
       }
       try {
         (fn as (...p: unknown[]) => unknown).apply(guest, params);
@@ -330,6 +359,20 @@ export function lower(spec: Spec, s: Scenario, layouts: readonly DomainLayout[])
   return { program: { id: s.id, domains, instrs }, checks };
 }
 
+/** The array and element field that select the operation of a batched hypercall (`ureqs[].ptr`). */
+function batchOf(h: Hypercall): { array: string; field: string } | undefined {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*)\[\]\.(.+)$/.exec(h.subops?.selector ?? '');
+  return m ? { array: m[1] as string, field: m[2] as string } : undefined;
+}
+
+/** Whether an operation stub of `h` takes its argument as a list (batched, or with a count argument). */
+function takesList(h: Hypercall): boolean {
+  if (batchOf(h)) return true;
+  const name = h.subops?.argument;
+  const lists = [h.args, ...Object.values(h.argsByAbi ?? {})];
+  return name !== undefined && lists.some((l) => l.find((a) => a.name === name)?.count !== undefined);
+}
+
 /** Leaves of a fields object as dotted paths, each mapped through `leaf`; returns the same shape. */
 function flatten(obj: Record<string, unknown>, prefix: string, leaf: (path: string, v: unknown) => string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -342,14 +385,31 @@ function flatten(obj: Record<string, unknown>, prefix: string, leaf: (path: stri
   return out;
 }
 
-/** Missing fields default (zeros, empty arrays of the right length) so a scenario names only what matters. */
-function fillDefaults(schema: unknown, given: Record<string, unknown>): unknown {
-  const base = TbValue.Create(schema as never) as unknown;
+/**
+ * Missing fields default (zeros, arrays of the arch's length, no union member) so a scenario
+ * names only what matters. Array lengths depend on the arch, so they come from the codec: its
+ * decoding of zeros has every array at full length.
+ */
+function fillDefaults(schema: unknown, given: Record<string, unknown>, codec: Codec<unknown>): unknown {
+  const zeros = codec.decode(new DataView(new ArrayBuffer(codec.size)), 0);
+  const base = sizeArrays(TbValue.Create(schema as never) as unknown, zeros);
   return merge(base, given);
+}
+
+/** `base` with every array as long as the same array of `full` (elements from `full`). */
+function sizeArrays(base: unknown, full: unknown): unknown {
+  if (Array.isArray(base) && Array.isArray(full)) return full.map((f, i) => (i < base.length ? sizeArrays(base[i], f) : f));
+  if (typeof base === 'object' && base !== null && typeof full === 'object' && full !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(base as Record<string, unknown>)) out[k] = sizeArrays(v, (full as Record<string, unknown>)[k]);
+    return out;
+  }
+  return base;
 }
 
 function merge(base: unknown, over: unknown): unknown {
   if (Array.isArray(base) && Array.isArray(over)) return base.map((b, i) => (i < over.length ? merge(b, over[i]) : b));
+  if (Array.isArray(base) && typeof over === 'object' && over !== null && Object.keys(over).length === 0) return base;
   if (typeof base === 'object' && base !== null && typeof over === 'object' && over !== null && !Array.isArray(over)) {
     const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
     for (const [k, v] of Object.entries(over)) out[k] = k in out ? merge(out[k], v) : v;

@@ -54,6 +54,8 @@ export interface ProgramDomain {
   vcpus: number;
   privileged: boolean;
   maxEvtchnPort?: number;
+  /** Xen's max_pages for the domain (default: memoryPages). */
+  maxPages?: number;
 }
 
 /** A lowered scenario for one target. */
@@ -73,6 +75,10 @@ export interface DomainLayout {
   unmapped: bigint;
   /** The guest address at which the domain can read its shared_info page, when it can. */
   sharedInfo?: bigint;
+  /** The guest address at which the domain reaches frame 0 of its grant table (the frames follow), once set up. */
+  grantTable?: bigint;
+  /** The guest address of its first v2 grant status frame (the frames follow), once the table is v2. */
+  grantStatus?: bigint;
 }
 
 /** What one instruction produced. */

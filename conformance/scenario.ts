@@ -132,6 +132,7 @@ export const ScenarioDomain = Type.Object(
     vcpus: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
     privileged: Type.Optional(Type.Boolean()),
     maxEvtchnPort: Type.Optional(Type.Integer({ minimum: 0 })),
+    maxPages: Type.Optional(Type.Integer({ minimum: 1, maximum: 65536, description: "Most pages the domain may own (Xen's max_pages, the toolstack's maxmem; default memoryPages)" })),
   },
   { additionalProperties: false },
 );
@@ -151,7 +152,30 @@ export const Scenario = Type.Object(
     profiles: Type.Optional(Type.Array(Type.String(), { description: 'Profiles that claim this scenario (default: by family and ABI)' })),
     /** Why a target cannot be compared on this scenario, by target kind (e.g. live-xen). */
     limits: Type.Optional(Type.Record(Type.String(), Type.String())),
-    machine: Type.Object({ domains: Type.Array(ScenarioDomain, { minItems: 1 }) }, { additionalProperties: false }),
+    covers: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            op: Type.String({ description: 'Operation id (or hypercall name, for an error of the hypercall itself)' }),
+            code: Type.String({ description: 'The declared error code (errno name or status name) the scenario exercises' }),
+          },
+          { additionalProperties: false },
+        ),
+        { description: 'The declared errors this scenario exercises; a passing scenario counts them in the coverage table' },
+      ),
+    ),
+    machine: Type.Object(
+      {
+        domains: Type.Array(ScenarioDomain, { minItems: 1 }),
+        preemptEvery: Type.Optional(
+          Type.Integer({
+            minimum: 1,
+            description: "Reference VMM only: Xen's preemption check answers yes at every n-th check of a call, so long operations go through continuations (other targets preempt when they do)",
+          }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
     steps: Type.Array(Step, { minItems: 1 }),
   },
   { additionalProperties: false },

@@ -4,14 +4,14 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { xenSpec } from '../spec/index.js';
 import type { Spec } from '../spec/model.js';
 import { deriveScenarios } from './derive.js';
+import { shippedPath } from './files.js';
 import { parseScenarios, ScenarioError, type Scenario } from './scenario.js';
 
-/** The directory of the shipped scenario files. */
-export const SCENARIO_DIR = fileURLToPath(new URL('./scenarios', import.meta.url));
+/** The directory of the shipped scenario files (next to this module, or in the sources when it runs from dist/). */
+export const SCENARIO_DIR = shippedPath(import.meta.url, './scenarios');
 
 /** Every .yaml, .yml and .json file under `dir`, sorted. */
 export function scenarioFiles(dir: string): string[] {

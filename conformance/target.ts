@@ -29,6 +29,11 @@ export interface InteractiveTarget {
   unsupported?(domains: readonly ProgramDomain[]): string | undefined;
   /** Why this target cannot run this scenario (an implementation's declared subset: by id, or by the operations it calls). */
   skip?(id: string, scenario?: Scenario): string | undefined;
+  /**
+   * The subset of the ABI the implementation declares (a testee's hello ops= and scenarios=):
+   * certification leaves the scenarios outside it out as not claimed (docs/certify.md).
+   */
+  readonly subset?: { readonly ops?: readonly string[]; readonly scenarios?: readonly string[] };
   /** Opens a fresh machine of these domains; `knobs` are the scenario's target-specific machine options (a target ignores what it does not know). */
   open(domains: readonly ProgramDomain[], knobs?: MachineKnobs): Promise<Session>;
   dispose(): Promise<void>;

@@ -28,6 +28,7 @@ import { reportHtml } from './html.js';
 import { junitXml } from './junit.js';
 import { Certificate, CERTIFICATE_FORMAT, Report } from './model.js';
 import { summarize } from './report.js';
+import { declaresSubset, notClaimedReason, subsetRecord } from './subset.js';
 
 /** The files a report directory holds, besides certificate.json. */
 export const REPORT_FILES = ['report.json', 'report.schema.json', 'junit.xml', 'report.html'] as const;
@@ -59,6 +60,15 @@ export function readKeyFile(file: string, purpose: 'sign' | 'verify'): SignKey {
   return { alg: 'hmac-sha256', secret: bytes };
 }
 
+/** The part of a report's summary a certificate repeats. */
+const certificateSummary = (s: Report['summary']): Certificate['summary'] => ({
+  all: s.all,
+  required: s.required,
+  certified: s.certified,
+  ...(s.subsetCertified !== undefined ? { subsetCertified: s.subsetCertified } : {}),
+  verdict: s.verdict,
+});
+
 const digestOf = (c: Omit<Certificate, 'digest' | 'signature'> & Partial<Pick<Certificate, 'digest' | 'signature'>>): string => {
   const { digest: _d, signature: _s, ...rest } = c;
   return sha256(canonicalJson(rest));
@@ -74,7 +84,8 @@ export function makeCertificate(report: Report, files: ReadonlyMap<string, strin
     profile: report.profile.name,
     target: report.target.spec,
     date: report.finished,
-    summary: { all: report.summary.all, required: report.summary.required, certified: report.summary.certified },
+    ...(report.subset ? { subset: report.subset } : {}),
+    summary: certificateSummary(report.summary),
     files: Object.fromEntries([...files].map(([name, text]) => [name, sha256(text)])),
   } as const;
   const digest = digestOf(body);
@@ -203,11 +214,15 @@ export function verifyReportDir(dir: string, options: VerifyOptions): VerifyResu
   same('the suite', report.suite, cert.suite);
   same('the profile', report.profile.name, cert.profile);
   same('the target', report.target.spec, cert.target);
-  same('the summary', { all: report.summary.all, required: report.summary.required, certified: report.summary.certified }, cert.summary);
+  same('the summary', certificateSummary(report.summary), cert.summary);
+  same('the declared subset', report.subset ?? null, cert.subset ?? null);
 
   const xf = expectationFor(report.options.expectFailures?.entries ?? []);
   for (const r of report.scenarios) {
-    const want = xf(r.id);
+    // Scenarios outside a declared subset were not run: the expected-failures list does not apply to them.
+    const want = r.notClaimed ? undefined : xf(r.id);
+    if (r.notClaimed && !report.subset) problems.push(`report.json: ${r.id} is marked not claimed, but the report declares no subset`);
+    if (r.notClaimed && (r.status !== 'skip' || r.checks.length > 0 || !(r.reason ?? '').startsWith('not claimed: '))) problems.push(`report.json: ${r.id} is marked not claimed but was not skipped as such`);
     if (canonicalJson(want) !== canonicalJson(r.expectedFailure)) problems.push(`report.json: ${r.id}: its expected-failure mark does not follow the listed patterns`);
     if ((r.unexpectedPass === true) !== (want !== undefined && r.status === 'pass')) problems.push(`report.json: ${r.id}: its unexpected-pass mark does not agree with its outcome`);
     const failing = r.checks.some((c) => !c.ok);
@@ -215,10 +230,11 @@ export function verifyReportDir(dir: string, options: VerifyOptions): VerifyResu
     if (r.status === 'fail' && !failing) problems.push(`report.json: ${r.id} is marked fail but every check passed`);
   }
   const partial = (report.options.only?.length ?? 0) > 0;
-  const re = summarize(report.scenarios, partial);
+  const re = summarize(report.scenarios, partial, { profile: report.profile.name, ...(report.subset ? { subset: report.subset } : {}) });
   if (canonicalJson(re.summary) !== canonicalJson(report.summary)) problems.push(`report.json: the summary does not agree with the scenario outcomes (recounted: ${describe(re.summary)}; stated: ${describe(report.summary)})`);
   if (canonicalJson(re.families) !== canonicalJson(report.families)) problems.push('report.json: the per-family table does not agree with the scenario outcomes');
   if (suiteHash(report.scenarios) !== report.suite.hash || report.suite.scenarios !== report.scenarios.length) problems.push('report.json: the suite hash or count does not agree with the scenarios listed');
+  if (report.subset && report.subset.claimedScenarios !== report.scenarios.filter((r) => !r.notClaimed).length) problems.push('report.json: the subset\'s count of claimed scenarios does not agree with the scenario records');
 
   // 4. The rendered files are what this hyperabi renders from report.json.
   if (report.hyperabi.version === hyperabiVersion()) {
@@ -257,6 +273,18 @@ export function verifyReportDir(dir: string, options: VerifyOptions): VerifyResu
       if (extra.length) problems.push(`report.json has ${extra.length} scenarios that are not in ${profile.name}: ${list(extra)}`);
       if (changed.length) problems.push(`report.json ran ${changed.length} scenarios whose text differs from this suite's: ${list(changed)}`);
       if (relevel.length) problems.push(`report.json gives ${relevel.length} scenarios another level than ${profile.name} does: ${list(relevel)}`);
+      // The declared subset: which scenarios and operations it claims, recomputed with this suite and spec.
+      if (report.subset) {
+        const declared = { ...(report.subset.ops ? { ops: report.subset.ops } : {}), ...(report.subset.scenarios ? { scenarios: report.subset.scenarios } : {}) };
+        if (!declaresSubset(declared)) problems.push('report.json: the subset declares neither operations nor scenarios');
+        const inRun = entries.filter((e) => got.has(e.scenario.id));
+        const marks = inRun.filter((e) => (notClaimedReason(options.spec, declared, e.scenario) !== undefined) !== (got.get(e.scenario.id)!.notClaimed === true)).map((e) => e.scenario.id);
+        if (marks.length) problems.push(`report.json marks ${marks.length} scenarios claimed or not claimed against the declared subset: ${list(marks)}`);
+        const again = subsetRecord(options.spec, profile, declared, inRun.map((e) => e.scenario));
+        if (canonicalJson(again.operations) !== canonicalJson(report.subset.operations)) {
+          problems.push(`report.json: the subset's operations (${report.subset.operations.claimed.length} of ${report.subset.operations.total}) are not what the declared subset gives (${again.operations.claimed.length} of ${again.operations.total})`);
+        } else if (!marks.length) notes.push(`declared subset: ${again.operations.claimed.length} of ${again.operations.total} operations, ${again.claimedScenarios} of ${inRun.length} scenarios claimed`);
+      }
       if (!missing.length && !extra.length && !changed.length) notes.push(`complete: all ${entries.length} scenarios of ${profile.name} have an outcome`);
     }
   }
@@ -265,5 +293,5 @@ export function verifyReportDir(dir: string, options: VerifyOptions): VerifyResu
 
 function describe(s: Report['summary']): string {
   const t = s.all;
-  return `${t.total} scenarios, ${t.pass} pass, ${t.fail} fail, ${t.error} error, ${t.skip} skip; certified ${s.certified}`;
+  return `${t.total} scenarios, ${t.pass} pass, ${t.fail} fail, ${t.error} error, ${t.skip} skip (${t.notClaimed} not claimed); ${s.verdict}`;
 }

@@ -14,7 +14,9 @@ import { canonicalJson, sha256 } from './digest.js';
 import { globMatcher, parseExpectations } from './expect.js';
 import { FIXTURE_EXPECTATIONS, FIXTURE_TARGET, fixtureSuite } from './fixtures.js';
 import { Report as ReportSchema, ScenarioRecord, Tally, type Certificate, type Report } from './model.js';
-import { PROFILES } from '../profiles.js';
+import { findProfile, PROFILES, profileOperations } from '../profiles.js';
+import { summarize } from './report.js';
+import { writeReportDir } from './run.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'hyperabi-certify-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -58,7 +60,7 @@ describe('hyperabi certify on the reference VMM', () => {
     expect(byId.get('event_channel_op$EVTCHNOP_send/cert-broken')).toMatchObject({ status: 'error', reason: expect.stringMatching(/unknown constant 'NO_SUCH_CONSTANT'/) });
     expect(byId.get('xen_version$XENVER_version/cert-limited')).toMatchObject({ status: 'skip', reason: 'the fixture target cannot run this one' });
     expect(byId.get('xen_version$XENVER_version/cert-rec-wrong')).toMatchObject({ status: 'fail', level: 'recommended' });
-    expect(r.report.summary.all).toEqual({ total: 7, pass: 3, fail: 2, error: 1, skip: 1, expectedFailures: 0, unexpectedPasses: 0 });
+    expect(r.report.summary.all).toEqual({ total: 7, pass: 3, fail: 2, error: 1, skip: 1, notClaimed: 0, expectedFailures: 0, unexpectedPasses: 0 });
     expect(r.report.summary.required).toMatchObject({ total: 6, pass: 3, fail: 1, error: 1, skip: 1 });
     expect(r.report.summary.certified).toBe(false);
     expect(r.report.families.map((f) => `${f.family} ${f.all.pass}/${f.all.total}`)).toEqual(['event_channel 1/2', 'version 2/5']);
@@ -148,7 +150,7 @@ describe('certify verify', () => {
     const cp = join(r.dir, 'certificate.json');
     const cert = readJson<Certificate>(cp);
     cert.files['report.json'] = sha256(readFileSync(p, 'utf8'));
-    cert.summary = { all: doc.summary.all, required: doc.summary.required, certified: doc.summary.certified };
+    cert.summary = { all: doc.summary.all, required: doc.summary.required, certified: doc.summary.certified, verdict: doc.summary.verdict };
     writeFileSync(cp, stableJson(cert));
     const v2 = verify(r.dir);
     expect(v2.ok).toBe(false);
@@ -220,6 +222,92 @@ describe('certify verify', () => {
     const v = verify(h.dir, { key: readKeyFile(secret, 'verify') });
     expect(v.problems).toContain('certificate.json: the HMAC-SHA256 signature does not match with the given key');
     expect(v.problems.some((p) => p.startsWith('report.json and certificate.json disagree on the target'))).toBe(true);
+  });
+});
+
+describe('certification of a declared subset', () => {
+  // The fixture target declares that it implements XENVER_version only: the event-channel scenarios are not claimed.
+  const subsetTarget = () => ({ ...referenceTarget({ name: FIXTURE_TARGET }), subset: { ops: ['xen_version$XENVER_version'] } });
+  const total = profileOperations(xenSpec, findProfile('xen-4.17-pv64-core')!).length;
+
+  it('leaves the scenarios outside the subset out as not claimed, and still counts a skip inside it', async () => {
+    const r = await run({ openedTarget: subsetTarget() });
+    expect(r.exitCode).toBe(1);
+    const byId = new Map(r.report.scenarios.map((x) => [x.id, x]));
+    expect(byId.get('event_channel_op$EVTCHNOP_send/cert-broken')).toMatchObject({
+      status: 'skip',
+      notClaimed: true,
+      reason: "not claimed: outside the testee's declared subset: event_channel_op$EVTCHNOP_send",
+      checks: [],
+    });
+    expect(byId.get('event_channel_op$EVTCHNOP_send/cert-broken')?.steps).toBeUndefined();
+    // Inside the subset, a scenario skipped for another reason (a limit of the target) still counts against.
+    expect(byId.get('xen_version$XENVER_version/cert-limited')).toMatchObject({ status: 'skip', reason: 'the fixture target cannot run this one' });
+    expect(byId.get('xen_version$XENVER_version/cert-limited')?.notClaimed).toBeUndefined();
+    expect(r.report.subset).toEqual({ ops: ['xen_version$XENVER_version'], operations: { claimed: ['xen_version$XENVER_version'], total }, claimedScenarios: 5 });
+    expect(r.report.summary).toMatchObject({
+      all: { total: 7, skip: 3, notClaimed: 2 },
+      certified: false,
+      subsetCertified: false,
+      verdict: `not certified for a subset of xen-4.17-pv64-core: 1 of ${total} operations (5 of 7 scenarios claimed): 2 Required scenarios inside the subset do not pass`,
+    });
+    // Not run, so not exercised.
+    expect(r.report.coverage.operations.items.find((i) => i.id === 'event_channel_op$EVTCHNOP_bind_ipi')).toEqual({ id: 'event_channel_op$EVTCHNOP_bind_ipi', scenarios: 0, passed: 0 });
+    expect(verify(r.dir).problems).toEqual([]);
+  });
+
+  it('certifies the subset, never plainly, and records it in the certificate, the HTML and the JUnit XML', async () => {
+    const r = await run({ openedTarget: subsetTarget(), expectFailures: xfFile });
+    expect(r.exitCode).toBe(0);
+    const verdict = `certified for a subset of xen-4.17-pv64-core: 1 of ${total} operations (5 of 7 scenarios claimed)`;
+    expect(r.report.summary).toMatchObject({ certified: false, subsetCertified: true, verdict });
+    // The expected-failures list does not apply outside the subset: its entry for the broken scenario is unused.
+    expect(r.report.scenarios.find((x) => x.id.endsWith('cert-broken'))?.expectedFailure).toBeUndefined();
+    expect(r.unusedExpectations.map((e) => e.pattern)).toEqual(['event_channel_op$EVTCHNOP_send/cert-broken']);
+    const cert = readJson<Certificate>(join(r.dir, 'certificate.json'));
+    expect(cert.subset).toEqual(r.report.subset);
+    expect(cert.summary).toMatchObject({ certified: false, subsetCertified: true, verdict });
+    const html = readFileSync(join(r.dir, 'report.html'), 'utf8');
+    expect(html).toContain(`CERTIFIED FOR A SUBSET of xen-4.17-pv64-core: 1 of ${total} operations, 5 of 7 scenarios; the rest is not claimed`);
+    expect(html).not.toContain('CERTIFIED: every Required scenario');
+    expect(html).toMatch(/<h2 id="subset">Declared subset: 2 scenarios not claimed<\/h2>/);
+    expect(html).toContain('<span class="st skip" title="outside the declared subset">not claimed</span>');
+    const junit = readFileSync(join(r.dir, 'junit.xml'), 'utf8');
+    expect(junit).toContain(`<skipped message="not claimed: outside the testee&apos;s declared subset: event_channel_op$EVTCHNOP_send"/>`);
+    const v = verify(r.dir);
+    expect(v.problems).toEqual([]);
+    expect(v.notes).toContain(`declared subset: 1 of ${total} operations, 5 of 7 scenarios claimed`);
+
+  });
+
+  it('verify recomputes the subset: a failing scenario marked not claimed, or a widened subset, is rejected even with every digest redone', async () => {
+    const r = await run({ openedTarget: subsetTarget() });
+    const doc = readJson<Report>(join(r.dir, 'report.json'));
+    const resign = (d: Report) => {
+      const re = summarize(d.scenarios, false, { profile: d.profile.name, ...(d.subset ? { subset: d.subset } : {}) });
+      d.summary = re.summary;
+      d.families = re.families;
+      writeReportDir(r.dir, d);
+      return verify(r.dir).problems;
+    };
+    // Hide the failing and the limited scenarios as not claimed.
+    const hidden = structuredClone(doc);
+    for (const x of hidden.scenarios.filter((y) => /cert-(wrong|limited)$/.test(y.id))) Object.assign(x, { status: 'skip', reason: 'not claimed: hidden', checks: [], notClaimed: true });
+    hidden.subset!.claimedScenarios -= 2;
+    expect(resign(hidden)).toEqual(['report.json marks 2 scenarios claimed or not claimed against the declared subset: xen_version$XENVER_version/cert-wrong, xen_version$XENVER_version/cert-limited']);
+    // Claim more operations than were run.
+    const wider = structuredClone(doc);
+    wider.subset!.ops = [...wider.subset!.ops!, 'event_channel_op'];
+    expect(resign(wider)).toEqual([
+      'report.json marks 2 scenarios claimed or not claimed against the declared subset: event_channel_op$EVTCHNOP_send/cert-broken, event_channel_op$EVTCHNOP_send/cert-einval',
+      `report.json: the subset's operations (1 of ${total}) are not what the declared subset gives (${1 + xenSpec.hypercalls.find((h) => h.name === 'event_channel_op')!.subops!.ops.filter((o) => profileOperations(xenSpec, findProfile('xen-4.17-pv64-core')!).includes(`event_channel_op$${o.name}`)).length} of ${total})`,
+    ]);
+    // Drop the subset but keep the marks: the not-claimed scenarios would no longer count, so the verdict turns.
+    const dropped = structuredClone(doc);
+    delete dropped.subset;
+    const problems = resign(dropped);
+    expect(problems).toContain('report.json: event_channel_op$EVTCHNOP_send/cert-broken is marked not claimed, but the report declares no subset');
+    expect(problems).toContain('report.json: event_channel_op$EVTCHNOP_send/cert-einval is marked not claimed, but the report declares no subset');
   });
 });
 

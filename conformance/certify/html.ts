@@ -33,10 +33,11 @@ ol.steps { padding-left: 28px; margin: 4px 0; } .muted { color: #59636e; }
 `;
 
 const tallyCells = (t: Tally) =>
-  [t.total, t.pass, t.fail, t.error, t.skip, t.expectedFailures, t.unexpectedPasses].map((n) => `<td class="n">${n}</td>`).join('');
-const TALLY_HEAD = '<th>scenarios</th><th>pass</th><th>fail</th><th>error</th><th>skip</th><th>expected failures</th><th>unexpected passes</th>';
+  [t.total, t.pass, t.fail, t.error, t.skip, t.notClaimed, t.expectedFailures, t.unexpectedPasses].map((n) => `<td class="n">${n}</td>`).join('');
+const TALLY_HEAD = '<th>scenarios</th><th>pass</th><th>fail</th><th>error</th><th>skip</th><th>of which not claimed</th><th>expected failures</th><th>unexpected passes</th>';
 
 function badge(r: ScenarioRecord): string {
+  if (r.notClaimed) return '<span class="st skip" title="outside the declared subset">not claimed</span>';
   if (r.expectedFailure && r.status !== 'pass') return `<span class="st xf" title="expected failure">${r.status} (expected)</span>`;
   return `<span class="st ${r.status}">${r.status}</span>`;
 }
@@ -74,15 +75,22 @@ const bar = (a: number, b: number) => `<span class="bar"><span style="width:${pc
 export function reportHtml(report: Report): string {
   const s = report.summary;
   const partial = (report.options.only?.length ?? 0) > 0;
+  const sub = s.subsetCertified !== undefined ? report.subset : undefined;
   const verdict = partial
     ? '<span class="verdict partial">PARTIAL RUN (--only): not a certification</span>'
     : s.certified
       ? '<span class="verdict ok">CERTIFIED: every Required scenario passes or is an expected failure</span>'
-      : '<span class="verdict bad">NOT CERTIFIED: Required scenarios fail</span>';
+      : sub && s.subsetCertified
+        ? `<span class="verdict ok subset">CERTIFIED FOR A SUBSET of ${esc(report.profile.name)}: ${sub.operations.claimed.length} of ${sub.operations.total} operations, ${sub.claimedScenarios} of ${report.scenarios.length} scenarios; the rest is not claimed</span>`
+        : sub
+          ? '<span class="verdict bad">NOT CERTIFIED: Required scenarios inside the declared subset fail</span>'
+          : '<span class="verdict bad">NOT CERTIFIED: Required scenarios fail</span>';
   const failures = report.scenarios.filter((r) => (r.status === 'fail' || r.status === 'error') && !r.expectedFailure);
   const expected = report.scenarios.filter((r) => r.expectedFailure && r.status !== 'pass');
   const unexpected = report.scenarios.filter((r) => r.unexpectedPass);
-  const skipped = report.scenarios.filter((r) => r.status === 'skip' && !r.expectedFailure);
+  const skipped = report.scenarios.filter((r) => r.status === 'skip' && !r.expectedFailure && !r.notClaimed);
+  const notClaimed = report.scenarios.filter((r) => r.notClaimed);
+  const subset = report.subset;
   const required = failures.filter((r) => r.level === 'required');
   const ordered = [...required, ...failures.filter((r) => r.level !== 'required')];
   const c = report.coverage;
@@ -95,6 +103,7 @@ export function reportHtml(report: Report): string {
 <h1>hyperabi certification report</h1>
 <p>${esc(report.profile.title)} (<code>${esc(report.profile.name)}</code>) on <code>${esc(report.target.spec)}</code></p>
 <p id="verdict">${verdict}</p>
+<p id="verdict-text">${esc(s.verdict.charAt(0).toUpperCase() + s.verdict.slice(1))}.</p>
 <table class="meta">
 <tr><td>hyperabi</td><td class="mono">${esc(report.hyperabi.version)}</td></tr>
 <tr><td>spec</td><td class="mono">${esc(report.spec.name)} sha256 ${esc(report.spec.hash)}</td></tr>
@@ -102,6 +111,7 @@ export function reportHtml(report: Report): string {
 <tr><td>target</td><td class="mono">${esc(report.target.spec)}</td></tr>
 <tr><td>run</td><td>${esc(report.started)}, ${(report.durationMs / 1000).toFixed(2)} s, Node ${esc(report.host.node)} on ${esc(report.host.platform)}/${esc(report.host.arch)}</td></tr>
 ${partial ? `<tr><td>only</td><td class="mono">${esc(report.options.only!.join(' '))}</td></tr>` : ''}
+${subset ? `<tr><td>declared subset</td><td>${subset.ops ? `${subset.ops.length} operations declared` : 'no operation list'}${subset.scenarios ? `, scenarios ${esc(subset.scenarios.join(' '))}` : ''}: ${subset.operations.claimed.length} of ${subset.operations.total} operations of the profile, ${subset.claimedScenarios} of ${report.scenarios.length} scenarios claimed</td></tr>` : ''}
 ${xfFile ? `<tr><td>expected failures</td><td class="mono">${esc(xfFile.file)} (${xfFile.entries.length} entries)</td></tr>` : ''}
 </table>
 
@@ -112,9 +122,9 @@ ${xfFile ? `<tr><td>expected failures</td><td class="mono">${esc(xfFile.file)} (
 <tr><th>All</th>${tallyCells(s.all)}</tr></table>
 
 <h2 id="families">By family</h2>
-<table class="families"><tr><th>family</th>${TALLY_HEAD}<th>Required passing or expected</th></tr>
+<table class="families"><tr><th>family</th>${TALLY_HEAD}<th>Required passing or expected${subset ? ' (of those claimed)' : ''}</th></tr>
 ${report.families
-  .map((f) => `<tr><td>${esc(f.family)}</td>${tallyCells(f.all)}<td class="n">${f.required.pass + f.required.expectedFailures} / ${f.required.total}</td></tr>`)
+  .map((f) => `<tr><td>${esc(f.family)}</td>${tallyCells(f.all)}<td class="n">${f.required.pass + f.required.expectedFailures} / ${f.required.total - f.required.notClaimed}</td></tr>`)
   .join('\n')}
 </table>
 
@@ -127,7 +137,18 @@ ${unexpected.length === 0 ? '<p>None.</p>' : `<ul>${unexpected.map((r) => `<li><
 <h2 id="expected-failures">Expected failures (${expected.length})</h2>
 ${expected.length === 0 ? '<p>None.</p>' : expected.map((r) => scenarioDetails(r, false)).join('\n')}
 
-<h2 id="skipped">Skipped (${skipped.length})</h2>
+${
+  subset
+    ? `<h2 id="subset">Declared subset: ${notClaimed.length} scenarios not claimed</h2>
+<p>The target declared the subset it implements; the scenarios of the profile outside it were not run and do not count against the verdict, which covers the ${subset.claimedScenarios} scenarios inside it.</p>
+<table><tr><td>operations of the profile inside the subset (${subset.operations.claimed.length} of ${subset.operations.total})</td><td class="mono">${esc(subset.operations.claimed.join(' ')) || '<span class="muted">none</span>'}</td></tr>
+${subset.ops ? `<tr><td>operations declared (ops=)</td><td class="mono">${esc(subset.ops.join(' '))}</td></tr>` : ''}
+${subset.scenarios ? `<tr><td>scenarios declared (scenarios=)</td><td class="mono">${esc(subset.scenarios.join(' '))}</td></tr>` : ''}</table>
+<details id="not-claimed"><summary>Scenarios not claimed (${notClaimed.length})</summary><table><tr><th>scenario</th><th>level</th><th>reason</th></tr>${notClaimed.map((r) => `<tr><td class="mono">${esc(r.id)}</td><td>${r.level}</td><td>${esc(r.reason ?? '')}</td></tr>`).join('')}</table></details>
+`
+    : ''
+}
+<h2 id="skipped">Skipped (${skipped.length}${subset ? ', besides those not claimed' : ''})</h2>
 ${skipped.length === 0 ? '<p>None.</p>' : `<table><tr><th>scenario</th><th>level</th><th>reason</th></tr>${skipped.map((r) => `<tr><td class="mono">${esc(r.id)}</td><td>${r.level}</td><td>${esc(r.reason ?? '')}</td></tr>`).join('')}</table>`}
 
 <h2 id="coverage">Spec coverage</h2>

@@ -48,6 +48,9 @@ export const ScenarioRecord = Type.Object(
     reason: Type.Optional(Type.String({ description: 'Why it failed, errored or was skipped, in one line' })),
     expectedFailure: Type.Optional(ExpectedFailure),
     unexpectedPass: Type.Optional(Type.Literal(true, { description: 'Listed as an expected failure, and passed' })),
+    notClaimed: Type.Optional(
+      Type.Literal(true, { description: 'Outside the subset the target declared: not run (status skip), and not counted against the subset certification' }),
+    ),
     ms: Type.Number({ minimum: 0 }),
     checks: Type.Array(CheckRecord),
     steps: Type.Optional(Type.Array(Type.Unknown(), { description: 'The scenario steps (for scenarios that did not pass)' })),
@@ -66,6 +69,7 @@ export const Tally = Type.Object(
     skip: Count,
     expectedFailures: Type.Integer({ minimum: 0, description: 'Listed in the expected-failures file and did not pass' }),
     unexpectedPasses: Type.Integer({ minimum: 0, description: 'Listed in the expected-failures file and passed' }),
+    notClaimed: Type.Integer({ minimum: 0, description: 'Skipped as outside the subset the target declared (counted in skip too)' }),
   },
   { additionalProperties: false },
 );
@@ -109,6 +113,39 @@ export const Coverage = Type.Object(
 );
 export type Coverage = Static<typeof Coverage>;
 
+export const Subset = Type.Object(
+  {
+    ops: Type.Optional(Type.Array(Type.String(), { description: 'The operation ids (or hypercalls) the target declared it implements (testee hello ops=)' })),
+    scenarios: Type.Optional(Type.Array(Type.String(), { description: 'The scenario ids or globs the target declared it claims (testee hello scenarios=)' })),
+    operations: Type.Object(
+      {
+        claimed: Type.Array(Type.String(), { description: 'The operation ids of the profile inside the subset, in profile order' }),
+        total: Type.Integer({ minimum: 0, description: 'The operation ids of the profile' }),
+      },
+      { additionalProperties: false },
+    ),
+    claimedScenarios: Type.Integer({ minimum: 0, description: 'The scenarios of the profile inside the subset' }),
+  },
+  { additionalProperties: false, description: 'The subset of the profile the target declared; scenarios outside it are not claimed' },
+);
+export type Subset = Static<typeof Subset>;
+
+const Summary = Type.Object(
+  {
+    all: Tally,
+    required: Tally,
+    recommended: Tally,
+    certified: Type.Boolean({
+      description: 'Certified for the whole profile: a complete run (no --only), no scenario left out by a declared subset, and every Required scenario passed or was expected not to pass',
+    }),
+    subsetCertified: Type.Optional(
+      Type.Boolean({ description: 'With a declared subset that leaves part of the profile out: a complete run in which every Required scenario inside the subset passed or was expected not to pass' }),
+    ),
+    verdict: Type.String({ description: 'The verdict in words, e.g. "certified for a subset of <profile>: N of M operations (...)"' }),
+  },
+  { additionalProperties: false },
+);
+
 export const Report = Type.Object(
   {
     $schema: Type.Optional(Type.String()),
@@ -137,15 +174,8 @@ export const Report = Type.Object(
     started: Type.String({ format: 'date-time' }),
     finished: Type.String({ format: 'date-time' }),
     durationMs: Type.Number({ minimum: 0 }),
-    summary: Type.Object(
-      {
-        all: Tally,
-        required: Tally,
-        recommended: Tally,
-        certified: Type.Boolean({ description: 'Every Required scenario passed or was expected not to pass, and the run was complete (no --only)' }),
-      },
-      { additionalProperties: false },
-    ),
+    subset: Type.Optional(Subset),
+    summary: Summary,
     families: Type.Array(FamilyRow),
     coverage: Coverage,
     scenarios: Type.Array(ScenarioRecord),
@@ -163,8 +193,9 @@ export const Certificate = Type.Object(
     profile: Type.String(),
     target: Type.String(),
     date: Type.String({ format: 'date-time' }),
+    subset: Type.Optional(Subset),
     summary: Type.Object(
-      { all: Tally, required: Tally, certified: Type.Boolean() },
+      { all: Tally, required: Tally, certified: Type.Boolean(), subsetCertified: Type.Optional(Type.Boolean()), verdict: Type.String() },
       { additionalProperties: false },
     ),
     files: Type.Record(Type.String(), Sha256, { description: 'sha256 of each report file, by name' }),

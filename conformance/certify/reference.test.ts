@@ -25,6 +25,11 @@ describe('the reference VMM certified against xen-4.17-pv64-core', () => {
     ).toEqual([]);
     expect(r.exitCode).toBe(0);
     expect(r.report.summary.certified).toBe(true);
+    // The reference VMM declares no subset: a full certification of the profile.
+    expect(r.report.subset).toBeUndefined();
+    expect(r.report.summary.subsetCertified).toBeUndefined();
+    expect(r.report.summary.verdict).toBe('certified for xen-4.17-pv64-core');
+    expect(r.report.summary.all.notClaimed).toBe(0);
     const families = new Set(r.report.families.map((f) => f.family));
     for (const f of ['event_channel', 'grant_table', 'memory', 'sched', 'vcpu', 'version', 'console', 'x86_pv']) expect(families, f).toContain(f);
     console.log(`xen-4.17-pv64-core on the reference VMM: ${r.report.families.map((f) => `${f.family} ${f.all.pass}/${f.all.total}`).join(', ')}`);

@@ -18,7 +18,8 @@ import { expectationFor, globMatcher, parseExpectations } from './expect.js';
 import { reportHtml } from './html.js';
 import { junitXml } from './junit.js';
 import { reportJsonSchema, type Certificate, type ExpectedFailure, type Report } from './model.js';
-import { buildReport } from './report.js';
+import { acceptable, buildReport } from './report.js';
+import { declaresSubset, notClaimedReason } from './subset.js';
 
 /** Bad usage or input of certify (exit code 2): the message says what and what to do. */
 export class CertifyUsageError extends Error {
@@ -39,8 +40,15 @@ async function importOptional(path: string, what: string): Promise<Record<string
   }
 }
 
+/** Options of openTarget. */
+export interface OpenTargetOptions {
+  /** cmd: targets only: write the testee session (both directions) to this file. */
+  capture?: string;
+}
+
 /** Opens a target from its --target form. */
-export async function openTarget(form: string, spec: Spec = xenSpec): Promise<Target> {
+export async function openTarget(form: string, spec: Spec = xenSpec, options: OpenTargetOptions = {}): Promise<Target> {
+  if (options.capture !== undefined && !form.startsWith('cmd:')) throw new CertifyUsageError(`--capture records a testee session: it needs a --target cmd:"<command>", not '${form}'`);
   if (form === 'reference') return referenceTarget();
   if (form.startsWith('cmd:')) {
     const command = form.slice(4).trim();
@@ -49,9 +57,13 @@ export async function openTarget(form: string, spec: Spec = xenSpec): Promise<Ta
     const processTarget = mod['processTarget'];
     if (typeof processTarget !== 'function') throw new CertifyUsageError('conformance/targets/process.ts does not export processTarget');
     try {
-      return (await (processTarget as (c: string, o: { spec: Spec }) => Promise<Target>)(command, { spec })) as Target;
+      const capture = options.capture !== undefined ? { capture: resolve(options.capture) } : {};
+      return (await (processTarget as (c: string, o: { spec: Spec; capture?: string }) => Promise<Target>)(command, { spec, ...capture })) as Target;
     } catch (e) {
-      throw new CertifyUsageError(`cannot start the testee '${command}': ${(e as Error).message}`);
+      const err = e as NodeJS.ErrnoException;
+      if (options.capture !== undefined && typeof err.code === 'string' && err.syscall === 'open')
+        throw new CertifyUsageError(`cannot write the capture file ${options.capture}: ${err.message}`);
+      throw new CertifyUsageError(`cannot start the testee '${command}': ${err.message}`);
     }
   }
   if (form === 'live-xen') {
@@ -77,6 +89,8 @@ export interface CertifyOptions {
   only?: string[];
   /** --report DIR. */
   reportDir: string;
+  /** --capture FILE: cmd: targets only, the testee session as the protocol carried it. */
+  capture?: string;
   signKey?: SignKey;
   spec?: Spec;
   /** The suite (default: loadSuite()); tests pass their own lists. */
@@ -93,7 +107,7 @@ export interface CertifyResult {
   certificate: Certificate;
   /** The files written, by name. */
   files: string[];
-  /** 0: every Required scenario passed or was an expected failure; 1: otherwise. */
+  /** 0: every Required scenario passed, was an expected failure or is outside the declared subset; 1: otherwise. */
   exitCode: 0 | 1;
   /** Expected-failure entries that matched no scenario of the profile. */
   unusedExpectations: ExpectedFailure[];
@@ -176,16 +190,21 @@ export async function certify(options: CertifyOptions): Promise<CertifyResult> {
   }
   const entries = selectScenarios(options.profile, suite, spec, options.only);
   const profile = findProfile(options.profile)!;
-  const target = options.openedTarget ?? (await openTarget(options.target, spec));
+  const target = options.openedTarget ?? (await openTarget(options.target, spec, options.capture !== undefined ? { capture: options.capture } : {}));
+  // A declared subset: the scenarios outside it are not claimed, and not run.
+  const declared = target.kind === 'interactive' && declaresSubset(target.subset) ? target.subset : undefined;
+  const claimed = declared ? entries.filter((e) => notClaimedReason(spec, declared, e.scenario) === undefined) : entries;
   const started = new Date();
   let outcomes: Outcome[];
   try {
-    options.started?.(entries.length, target.name);
-    outcomes = await runScenarios(
-      entries.map((e) => e.scenario),
+    options.started?.(claimed.length, target.name);
+    const ran = await runScenarios(
+      claimed.map((e) => e.scenario),
       target,
       { spec, ...(options.progress ? { progress: options.progress } : {}) },
     );
+    const byId = new Map(ran.map((o) => [o.id, o]));
+    outcomes = entries.map((e) => byId.get(e.scenario.id) ?? { id: e.scenario.id, status: 'skip', reason: notClaimedReason(spec, declared!, e.scenario)!, checks: [], ms: 0 });
   } finally {
     if (!options.openedTarget) await target.dispose();
   }
@@ -198,13 +217,15 @@ export async function certify(options: CertifyOptions): Promise<CertifyResult> {
     target: { name: target.name, spec: options.target },
     ...(expectFailures ? { expectFailures } : {}),
     ...(options.only && options.only.length > 0 ? { only: options.only } : {}),
+    ...(declared ? { subset: declared } : {}),
     started,
     finished,
   });
   const { certificate, files } = writeReportDir(options.reportDir, report, options.signKey);
   const xf = expectFailures ? expectationFor(expectFailures.entries) : undefined;
-  const used = new Set(xf ? entries.map((e) => xf(e.scenario.id)).filter((x) => x !== undefined) : []);
-  const requiredOk = report.summary.required.total === report.summary.required.pass + report.summary.required.expectedFailures;
+  const used = new Set(xf ? claimed.map((e) => xf(e.scenario.id)).filter((x) => x !== undefined) : []);
+  // Every Required scenario passed, was an expected failure or is outside the declared subset.
+  const requiredOk = report.scenarios.every((r) => r.level !== 'required' || acceptable(r));
   return {
     report,
     certificate,

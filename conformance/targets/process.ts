@@ -356,6 +356,9 @@ export async function processTarget(command: string, options: ProcessTargetOptio
     kind: 'interactive',
     name: options.name ?? hello.name,
     hello,
+    ...(hello.ops !== undefined || hello.scenarios !== undefined
+      ? { subset: { ...(hello.ops !== undefined ? { ops: hello.ops } : {}), ...(hello.scenarios !== undefined ? { scenarios: hello.scenarios } : {}) } }
+      : {}),
     get starts() {
       return starts;
     },

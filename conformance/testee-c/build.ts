@@ -11,9 +11,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameS
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generate } from '../../generator/index.js';
+import { packageRoot, shippedPath } from '../files.js';
 
-const HERE = fileURLToPath(new URL('.', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** testee.c: next to this module, or in the sources when it runs from dist/. */
+const SOURCE = shippedPath(import.meta.url, 'testee.c');
+const ROOT = packageRoot(fileURLToPath(new URL('.', import.meta.url))) ?? fileURLToPath(new URL('../../', import.meta.url));
 /** The cache directory by default (under node_modules, which is never committed). */
 export const DEFAULT_CACHE = join(ROOT, 'node_modules', '.cache', 'hyperabi', 'testee-c');
 const FLAGS = ['-std=c11', '-O2', '-Wall', '-Wextra', '-Werror'];
@@ -34,7 +36,7 @@ export function buildCTestee(options: BuildOptions = {}): string {
   const cc = options.cc ?? 'gcc';
   const version = spawnSync(cc, ['--version'], { encoding: 'utf8' });
   if (version.error || version.status !== 0) throw new BuildError(`${cc} is not installed (${version.error?.message ?? version.stderr.trim()}); install it (Debian: apt-get install gcc) to build the C testee`);
-  const files = [...generate('c-dispatch', 'xen', 'x86_64-pv'), { path: 'testee.c', content: readFileSync(join(HERE, 'testee.c'), 'utf8') }];
+  const files = [...generate('c-dispatch', 'xen', 'x86_64-pv'), { path: 'testee.c', content: readFileSync(SOURCE, 'utf8') }];
   const hash = createHash('sha256');
   hash.update(`${cc}\n${version.stdout.split('\n')[0]}\n${FLAGS.join(' ')}\n`);
   for (const f of files) hash.update(`${f.path}\n${f.content.length}\n${f.content}`);

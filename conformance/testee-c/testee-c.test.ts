@@ -5,7 +5,9 @@
  * what it cannot do (error replies, -ENOSYS from the generated weak defaults).
  */
 import { spawnSync } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errnos } from '../../reference-vmm/errno.js';
 import { xenSpec } from '../../spec/index.js';
@@ -14,6 +16,10 @@ import { parseScenarios } from '../scenario.js';
 import { loadSuite } from '../suite.js';
 import { processTarget, type ProcessTarget } from '../targets/process.js';
 import { buildCTestee } from './build.js';
+import { main } from '../../cli/main.js';
+import { verifyReportDir } from '../certify/certificate.js';
+import type { Certificate, Report } from '../certify/model.js';
+import { findProfile, profileOperations } from '../profiles.js';
 
 let binary: string;
 let target: ProcessTarget;
@@ -59,6 +65,43 @@ describe('the example C testee', () => {
     for (const o of out.filter((x) => x.status === 'skip')) expect(o.reason, o.id).toMatch(/outside the testee's declared subset|does not implement|does not claim/);
     expect(out.some((o) => o.status === 'skip' && /declared subset: grant_table_op/.test(o.reason ?? ''))).toBe(true);
     console.log(`C testee: ${inside.length} scenarios of ${suite.length} inside its subset, all pass`);
+  });
+
+  it('is certified for its subset of xen-4.17-pv64-core by `hyperabi certify --target cmd:...`, and the report verifies', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'hyperabi-c-cert-'));
+    try {
+      const dir = join(tmp, 'report');
+      const capture = join(tmp, 'session.txt');
+      let out = '';
+      let err = '';
+      const code = await main(['certify', '--target', `cmd:${binary}`, '--profile', 'xen-4.17-pv64-core', '--report', dir, '--capture', capture], {
+        out: (x) => (out += x),
+        err: (x) => (err += x),
+      });
+      expect(err).toBe('');
+      expect(code, out).toBe(0);
+      const cert = JSON.parse(readFileSync(join(dir, 'certificate.json'), 'utf8')) as Certificate;
+      const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
+      const ops = profileOperations(xenSpec, findProfile('xen-4.17-pv64-core')!);
+      // The subset is what the testee declared, in the certificate too; the profile operations inside it are those it lists.
+      expect(cert.subset?.ops).toEqual(target.hello.ops);
+      expect(cert.subset?.operations).toEqual({ claimed: ops.filter((o) => target.hello.ops!.includes(o)), total: ops.length });
+      const claimed = report.scenarios.filter((r) => !r.notClaimed);
+      expect(claimed.length).toBeGreaterThanOrEqual(19);
+      expect(claimed.filter((r) => r.status !== 'pass').map((r) => `${r.id}: ${r.status}: ${r.reason}`)).toEqual([]);
+      const verdict = `certified for a subset of xen-4.17-pv64-core: ${cert.subset!.operations.claimed.length} of ${ops.length} operations (${claimed.length} of ${report.scenarios.length} scenarios claimed)`;
+      expect(cert.summary).toMatchObject({ certified: false, subsetCertified: true, verdict });
+      expect(out).toContain(`CERTIFIED FOR ${verdict.replace('certified for ', '')}`);
+      for (const r of report.scenarios.filter((x) => x.notClaimed)) expect(r, r.id).toMatchObject({ status: 'skip', reason: expect.stringMatching(/^not claimed: outside the testee's declared subset: /) });
+      expect(verifyReportDir(dir, { spec: xenSpec, suite: () => loadSuite() }).problems).toEqual([]);
+      // --capture wrote the session: the hello and the requests and replies of the claimed scenarios.
+      const session = readFileSync(capture, 'utf8');
+      expect(session).toMatch(/^# started: /);
+      expect(session).toContain('< hello hyperabi-testee 1 name=hyperabi-c-testee abis=x86_64-pv ops=');
+      expect(session).toMatch(new RegExp(`\\n> \\d+ call 0 0 rax=${nr('event_channel_op')} `));
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it('a wrong expectation fails with expected and actual, through the protocol', async () => {
