@@ -5,7 +5,7 @@
  */
 import type { Spec } from '../spec/model.js';
 import { xenSpec } from '../spec/index.js';
-import { errnos } from '../reference-vmm/errno.js';
+import { errnos, statuses } from '../reference-vmm/errno.js';
 import { lower, programDomains, type Check, type Lowered } from './lower.js';
 import type { InstrResult, Program } from './program.js';
 import { ScenarioError, type Scenario } from './scenario.js';
@@ -43,6 +43,15 @@ function showResult(spec: Spec, v: bigint): string {
   return n ? `-${n} (${v})` : v < 0n || v < 10n ? `${v}` : `${v} (0x${v.toString(16)})`;
 }
 
+const statusNames = new Map<number, string>();
+/** A field value: status fields (…status) by their status name (GNTST_okay), others as results. */
+function showField(spec: Spec, path: string, v: bigint): string {
+  if (!/(^|\.)status$/.test(path)) return showResult(spec, v);
+  if (statusNames.size === 0) for (const [name, x] of Object.entries(statuses(spec))) if (!statusNames.has(x)) statusNames.set(x, name);
+  const n = statusNames.get(Number(v));
+  return n ? `${n} (${v})` : `${v}`;
+}
+
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 /** Judges a program's results against the checks of its scenario. */
@@ -66,7 +75,7 @@ function describeExpect(spec: Spec, c: Check): string {
     case 'result':
       return typeof c.expect === 'bigint' ? showResult(spec, c.expect) : c.expect === 'ok' ? 'not an error' : 'anything';
     case 'fields':
-      return c.expect.map((f) => `${f.path}=${showResult(spec, f.value)}`).join(', ');
+      return c.expect.map((f) => `${f.path}=${showField(spec, f.path, f.value)}`).join(', ');
     case 'memory':
       return c.expect === 'fault' ? 'a fault' : hex(c.expect);
     case 'event':
@@ -91,7 +100,7 @@ function checkOne(spec: Spec, c: Check, r: InstrResult): CheckOutcome {
       for (const f of c.expect) {
         const got = pick(value, f.path);
         const g = typeof got === 'bigint' ? got : typeof got === 'number' ? BigInt(got) : undefined;
-        const gs = g === undefined ? String(got) : showResult(spec, BigInt.asIntN(f.bits, g));
+        const gs = g === undefined ? String(got) : showField(spec, f.path, BigInt.asIntN(f.bits, g));
         seen.push(`${f.path}=${gs}`);
         if (g === undefined || BigInt.asUintN(f.bits, g) !== BigInt.asUintN(f.bits, f.value)) bad.push(f.path);
       }

@@ -151,7 +151,7 @@ function keyValues(tok: string, what: string, line: string): Map<string, string>
 // ───────────────────────────── requests ─────────────────────────────
 
 function domainText(d: ProgramDomain): string {
-  return `id=${d.id},abi=${d.abi},pages=${d.memoryPages},vcpus=${d.vcpus},privileged=${d.privileged ? 1 : 0}${d.maxEvtchnPort !== undefined ? `,maxport=${d.maxEvtchnPort}` : ''}`;
+  return `id=${d.id},abi=${d.abi},pages=${d.memoryPages},vcpus=${d.vcpus},privileged=${d.privileged ? 1 : 0}${d.maxEvtchnPort !== undefined ? `,maxport=${d.maxEvtchnPort}` : ''}${d.maxPages !== undefined ? `,maxpages=${d.maxPages}` : ''}`;
 }
 
 /** The line of a request (without the newline). */
@@ -182,12 +182,13 @@ export function encodeRequest(r: Request): string {
 
 function parseDomain(tok: string, line: string): ProgramDomain {
   const kv = keyValues(tok, 'machine domain', line);
-  for (const k of kv.keys()) if (!['id', 'abi', 'pages', 'vcpus', 'privileged', 'maxport'].includes(k)) throw new ProtocolError(`machine domain: unknown key '${k}'`, line);
+  for (const k of kv.keys()) if (!['id', 'abi', 'pages', 'vcpus', 'privileged', 'maxport', 'maxpages'].includes(k)) throw new ProtocolError(`machine domain: unknown key '${k}'`, line);
   const abi = kv.get('abi');
   if (abi === undefined || !TOKEN.test(abi)) throw new ProtocolError('machine domain: abi= is missing', line);
   const priv = kv.get('privileged') ?? '0';
   if (priv !== '0' && priv !== '1') throw new ProtocolError('machine domain: privileged= is 0 or 1', line);
   const maxport = kv.get('maxport');
+  const maxpages = kv.get('maxpages');
   return {
     id: small(kv.get('id'), 'machine domain id', line, 0xffff),
     abi,
@@ -195,6 +196,7 @@ function parseDomain(tok: string, line: string): ProgramDomain {
     vcpus: small(kv.get('vcpus') ?? '1', 'machine domain vcpus', line),
     privileged: priv === '1',
     ...(maxport !== undefined ? { maxEvtchnPort: small(maxport, 'machine domain maxport', line) } : {}),
+    ...(maxpages !== undefined ? { maxPages: small(maxpages, 'machine domain maxpages', line) } : {}),
   };
 }
 

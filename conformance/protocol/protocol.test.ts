@@ -45,7 +45,7 @@ const operand: fc.Arbitrary<Operand> = fc.oneof(
 );
 
 const domain: fc.Arbitrary<ProgramDomain> = fc.record(
-  { id: small, abi, memoryPages: fc.integer({ min: 1, max: 4096 }), vcpus: fc.integer({ min: 1, max: 64 }), privileged: fc.boolean(), maxEvtchnPort: fc.nat({ max: 4095 }) },
+  { id: small, abi, memoryPages: fc.integer({ min: 1, max: 4096 }), vcpus: fc.integer({ min: 1, max: 64 }), privileged: fc.boolean(), maxEvtchnPort: fc.nat({ max: 4095 }), maxPages: fc.integer({ min: 1, max: 65536 }) },
   { requiredKeys: ['id', 'abi', 'memoryPages', 'vcpus', 'privileged'] },
 );
 
