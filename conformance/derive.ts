@@ -1,10 +1,5 @@
 /**
- * Derived scenarios: generated from the spec (to be filled in: one normal path per
- * operation and one scenario per declared error trigger).
+ * Derived scenarios: generated from the spec (conformance/derive/): for every operation of the
+ * reference VMM's families its normal path and one scenario per declared error trigger.
  */
-import type { Spec } from '../spec/model.js';
-import type { Scenario } from './scenario.js';
-
-export function deriveScenarios(_spec: Spec): Scenario[] {
-  return [];
-}
+export { deriveScenarios, deriveSummary, derive, formatSummary, DERIVED_ABIS, type DeriveSummary, type ErrorCase } from './derive/index.js';

@@ -4,9 +4,12 @@
  * (`referenceVmm: { implemented: false, reason }`, answered -ENOSYS), and for each declared
  * error whether a test exercises it.
  *
- * "Exercised" is derived so that it cannot lie: a test claims an error only by calling
- * `expectError('<operation id>', '<code>', value)` (test/vmm-errors.ts), which asserts the
- * value; the table counts the literal pairs of those calls in the VMM's test files.
+ * "Exercised" is derived so that it cannot lie, from two sources kept apart in the table:
+ * - unit tests: a test claims an error only by calling `expectError('<operation id>', '<code>',
+ *   value)` (test/vmm-errors.ts), which asserts the value; the table counts the literal pairs of
+ *   those calls in the VMM's test files;
+ * - conformance scenarios: a scenario names the errors it exercises in `covers`, and only
+ *   scenarios that pass on the reference VMM count (conformance/coverage.ts runs them).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -92,8 +95,14 @@ export function exercisedErrors(dir: string, root = dir): Map<string, Map<string
   return out;
 }
 
-/** The coverage table as Markdown, from the spec, the VMM's handler and the test files under `vmmDir`. */
-export function coverageMarkdown(spec: Spec, vmmDir: string): string {
+/** Claims of exercised errors: operation id (or hypercall name) → code → who claims it. */
+export type Claims = ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string>>>;
+
+/**
+ * The coverage table as Markdown, from the spec, the VMM's handler, the test files under
+ * `vmmDir` and, when given, the claims of the conformance scenarios that pass on the VMM.
+ */
+export function coverageMarkdown(spec: Spec, vmmDir: string, scenarios?: Claims): string {
   const impl = implementedIds(spec);
   const claims = exercisedErrors(vmmDir);
   const ops = operations(spec);
@@ -103,6 +112,8 @@ export function coverageMarkdown(spec: Spec, vmmDir: string): string {
   let nMissing = 0;
   let nErr = 0;
   let nErrHit = 0;
+  let nByTest = 0;
+  let nByScenario = 0;
   for (const e of ops) {
     const reason = declaredUnimplemented(e);
     let status: string;
@@ -118,16 +129,41 @@ export function coverageMarkdown(spec: Spec, vmmDir: string): string {
     }
     const codes = [...new Set(declaredErrors(spec, e.id).map((x) => x.code))];
     const hit = claims.get(e.id);
+    const byScenario = scenarios?.get(e.id);
     const cells = codes.map((c) => {
-      const ok = hit?.has(c) ?? false;
+      const t = hit?.has(c) ?? false;
+      const sc = byScenario?.has(c) ?? false;
       if (impl.has(e.id)) {
         nErr++;
-        if (ok) nErrHit++;
+        if (t || sc) nErrHit++;
+        if (t) nByTest++;
+        if (sc) nByScenario++;
       }
-      return ok ? `${c} ✓` : `${c} ✗`;
+      if (!scenarios) return t ? `${c} ✓` : `${c} ✗`;
+      return t || sc ? `${c} ✓${t ? 'T' : ''}${sc ? 'S' : ''}` : `${c} ✗`;
     });
     rows.push(`| \`${e.id}\` | ${status.replaceAll('|', '\\|')} | ${cells.join(', ') || '—'} |`);
   }
+  // Errors of a multiplexed hypercall itself (an unknown command), claimed on the hypercall's name: no operation row has them.
+  const hyper: string[] = [];
+  for (const h of [...spec.hypercalls].sort((a, b) => a.number - b.number)) {
+    if (!h.subops || !VMM_FAMILIES.includes(h.family as (typeof VMM_FAMILIES)[number])) continue;
+    const cells = [...new Set(h.errors.map((x) => x.code))].flatMap((c) => {
+      const t = claims.get(h.name)?.has(c) ?? false;
+      const sc = scenarios?.get(h.name)?.has(c) ?? false;
+      return t || sc ? [`${c} ✓${scenarios ? `${t ? 'T' : ''}${sc ? 'S' : ''}` : ''}`] : [];
+    });
+    if (cells.length > 0) hyper.push(`| \`${h.name}\` | ${cells.join(', ')} |`);
+  }
+  const sources = scenarios
+    ? [
+        'Each declared error is ✓ when it is exercised, with its sources: T when a VMM unit test asserts it through `expectError(operation id, code, value)` (test/vmm-errors.ts),',
+        'S when a conformance scenario that passes on the reference VMM names it in `covers` (conformance/coverage.ts); ✗ when neither does.',
+      ]
+    : ['Each declared error is ✓ when a test asserts it through `expectError(operation id, code, value)` (test/vmm-errors.ts), ✗ when none does.'];
+  const counts = scenarios
+    ? `Declared errors of implemented operations exercised: ${nErrHit} of ${nErr} (by unit tests ${nByTest}, by conformance scenarios ${nByScenario}).`
+    : `Declared errors of implemented operations exercised: ${nErrHit} of ${nErr}.`;
   return [
     '# Reference VMM coverage',
     '',
@@ -135,13 +171,16 @@ export function coverageMarkdown(spec: Spec, vmmDir: string): string {
     '',
     `Every operation id of the families ${VMM_FAMILIES.map((f) => `\`${f}\``).join(', ')} of spec '${spec.name}' ${spec.version}:`,
     'implemented by the reference VMM, declared unimplemented in the spec (the VMM answers -ENOSYS), or missing.',
-    'Each declared error is ✓ when a test asserts it through `expectError(operation id, code, value)` (test/vmm-errors.ts), ✗ when none does.',
+    ...sources,
     '',
-    `Operations: ${ops.length}; implemented ${nImpl}, declared unimplemented ${nUnimpl}, missing ${nMissing}. Declared errors of implemented operations exercised: ${nErrHit} of ${nErr}.`,
+    `Operations: ${ops.length}; implemented ${nImpl}, declared unimplemented ${nUnimpl}, missing ${nMissing}. ${counts}`,
     '',
-    '| operation | status | declared errors (✓ exercised by a test) |',
+    `| operation | status | declared errors (✓ exercised${scenarios ? ': T unit test, S conformance scenario' : ' by a test'}) |`,
     '| --- | --- | --- |',
     ...rows,
     '',
+    ...(hyper.length > 0
+      ? ['Errors of the hypercalls themselves (an unknown command), claimed on the hypercall’s name:', '', '| hypercall | exercised errors |', '| --- | --- |', ...hyper, '']
+      : []),
   ].join('\n');
 }

@@ -17,6 +17,9 @@ import { EventChannels } from './evtchn/ops.js';
 import { xenHandler, type CallContext } from './handlers.js';
 import { Machine, type MachineConfig } from './machine.js';
 
+/** A handler method as `patchHandler` sees it: the call context, then the decoded arguments. */
+export type HandlerMethod = (ctx: CallContext, ...args: never[]) => HypercallResult;
+
 type Dispatcher = (h: XenHandler<CallContext>, ctx: CallContext, regs: Readonly<Registers>, mem: CallContext['domain']['memory']) => HypercallResult;
 
 interface DomainEntry {
@@ -213,6 +216,23 @@ export class ReferenceVmm {
     } finally {
       this.callRegs = outer;
     }
+  }
+
+  /**
+   * Replaces the handler method `method` (an operation id, or a hypercall's catch-all) with
+   * `wrap(previous)`. The reference VMM never calls this: it is how the planted bugs of the
+   * mutation check and the fuzzer (conformance/mutants.ts) reach a handler entry.
+   */
+  patchHandler(method: string, wrap: (previous: HandlerMethod) => HandlerMethod): void {
+    const h = this.handler as unknown as Record<string, HandlerMethod | undefined>;
+    const previous = h[method];
+    if (typeof previous !== 'function') throw new VmmError(`no subsystem implements ${method}`);
+    h[method] = wrap(previous);
+  }
+
+  /** Whether the call being dispatched has asked for a continuation (for wrappers of handler methods). */
+  get continuing(): boolean {
+    return this.continuation !== undefined;
   }
 
   /** Whether a handler method of this VMM is named so (an operation id, or a hypercall's catch-all). */

@@ -136,8 +136,10 @@ export function err(code: string, when: string, trigger?: Trigger, abis?: string
 }
 
 /** An error reported in a status field (GNTST_*). */
-export function status(code: string, when: string, trigger?: Trigger): ErrorDecl {
-  return trigger ? { code, via: 'status', when, trigger } : { code, via: 'status', when };
+export function status(code: string, when: string, trigger?: Trigger, abis?: string[]): ErrorDecl {
+  const e: ErrorDecl = trigger ? { code, via: 'status', when, trigger } : { code, via: 'status', when };
+  if (abis) e.abis = abis;
+  return e;
 }
 
 /** Trigger shorthands. */

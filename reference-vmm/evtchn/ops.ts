@@ -5,6 +5,7 @@
  * negated errno from the spec. The order of checks is Xen's, so the same bad input gives the
  * same error.
  */
+import { findConstant } from '../../spec/query.js';
 import type { Domain, Machine } from '../machine.js';
 import { PortState } from './state.js';
 
@@ -69,7 +70,7 @@ export class EventChannels {
   constructor(private readonly m: Machine) {
     this.E = m.errno;
     const value = (n: string) => {
-      const c = m.spec.constants.flatMap((g) => g.members).find((x) => x.name === n);
+      const c = findConstant(m.spec, n)?.constant;
       if (!c || typeof c.value !== 'number') throw new Error(`spec has no constant ${n}`);
       return c.value;
     };

@@ -65,9 +65,14 @@ export function grantHandlers(vmm: ReferenceVmm): XenHandler<CallContext> {
   const previous = m.foreignMapped;
   m.foreignMapped = (domid, gn) => g.state.isGrantGfn(domid, gn) || previous(domid, gn);
 
+  // Looked up once per name: handlers name their command on every call.
+  const ops = new Map<string, number>();
   const op = (name: string) => {
+    const hit = ops.get(name);
+    if (hit !== undefined) return hit;
     const c = m.spec.constants.flatMap((x) => x.members).find((x) => x.name === name);
     if (!c || typeof c.value !== 'number') throw new Error(`spec has no constant ${name}`);
+    ops.set(name, c.value);
     return c.value;
   };
   const hc = m.spec.hypercalls.find((h) => h.name === 'grant_table_op');

@@ -19,7 +19,7 @@
  *   failures and GNTST_permission_denied from XSM never happen.
  */
 import type { GnttabCacheFlush, GnttabCopy, GnttabCopyPtr, GnttabMapGrantRef, GnttabTransfer } from '../../generated/xen/types.js';
-import { LayoutEngine, type Arch } from '../../spec/index.js';
+import { findConstant, LayoutEngine, type Arch } from '../../spec/index.js';
 import { PAGE_SHIFT, PAGE_SIZE, gfn, type Mfn } from '../addr.js';
 import { statuses } from '../errno.js';
 import type { Domain, Machine } from '../machine.js';
@@ -90,7 +90,7 @@ export class GrantTables {
     ];
     this.k = {};
     for (const n of names) {
-      const c = m.spec.constants.flatMap((g) => g.members).find((x) => x.name === n);
+      const c = findConstant(m.spec, n)?.constant;
       if (!c || typeof c.value !== 'number') throw new Error(`spec has no numeric constant ${n}`);
       this.k[n] = c.value;
     }

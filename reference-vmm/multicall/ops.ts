@@ -26,7 +26,7 @@
  */
 import type { GuestArrayRef, HypercallResult, Registers } from '../../generated/xen/runtime.js';
 import type { MulticallEntry } from '../../generated/xen/types.js';
-import { LayoutEngine, type Hypercall } from '../../spec/index.js';
+import { findConstant, LayoutEngine, type Hypercall } from '../../spec/index.js';
 import type { CallContext } from '../context.js';
 import type { Domain, Vcpu } from '../machine.js';
 import type { ReferenceVmm } from '../vmm.js';
@@ -56,7 +56,7 @@ export class Multicalls {
     const mc = spec.hypercalls.find((h) => h.name === 'multicall');
     if (!mc) throw new Error('spec has no multicall');
     this.multicallNr = mc.number;
-    const crash = spec.constants.flatMap((g) => g.members).find((c) => c.name === 'SHUTDOWN_crash')?.value;
+    const crash = findConstant(spec, 'SHUTDOWN_crash')?.constant.value;
     if (typeof crash !== 'number') throw new Error('spec has no SHUTDOWN_crash');
     this.crashCode = crash;
   }

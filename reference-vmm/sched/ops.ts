@@ -319,7 +319,9 @@ export class Scheduler implements Clocked, Subsystem<Map<number, DomainSched>> {
     const deadline = this.vmm.machine.now + BigInt(timeout) * NS_PER_SECOND;
     if (id === 0) {
       const free = w.findIndex((x) => x === undefined);
-      if (free < 0) return this.err('ENOSPC');
+      // Xen returns -ENOSPC through its unsigned id variable (id == NR ? -ENOSPC : id + 1 is an
+      // unsigned int expression): the guest sees it zero-extended from 32 bits, 2^32 - ENOSPC.
+      if (free < 0) return 2 ** 32 + this.err('ENOSPC');
       w[free] = deadline;
       this.fireDue();
       return free + 1;

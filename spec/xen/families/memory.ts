@@ -294,6 +294,8 @@ const remoteDom = (path: string): ErrorDecl[] => [
 const dmPriv = err('EPERM', 'The caller is neither the control domain nor the device model of the domain.', when.privilege('device-model'));
 const notTranslated = err('EACCES', 'The target domain is not translated (an x86 PV domain has no physmap to edit).', when.state('target-not-translated'));
 const devMmio = err('EACCES', 'XENMAPSPACE_dev_mmio is used by a domain other than the hardware domain, or for another domain.', when.state('dev-mmio-not-hwdom-self'));
+/** x86's arch_memory_op and subarch_memory_op match the whole cmd: continuation bits make the command unknown. */
+const archRestarted = err('ENOSYS', 'The continuation bits of cmd (bit 6 and up) are not 0: the arch handler, which matches the whole cmd, knows no such command.', when.value('cmd', 'ge', 64), ['x86']);
 const pv32Off = err('EOPNOTSUPP', '32-bit caller (compat path) while Xen runs without 32-bit PV support.', when.state('pv32-disabled'));
 
 // ───────────────────────────── operations ─────────────────────────────
@@ -335,7 +337,7 @@ const ops = [
   }),
   b.op('XENMEM_machphys_mfn_list', 5, 'Lists the MFNs backing the machine-to-phys table, one per 2 MiB, up to max_extents; 32-bit callers get the compat table.', {
     arg: 'struct xen_machphys_mfn_list', argDir: 'inout', abis: ['x86'],
-    errors: [fault, err('EFAULT', 'extent_start cannot be written.', when.fault('arg.extent_start')), pv32Off],
+    errors: [archRestarted, fault, err('EFAULT', 'extent_start cannot be written.', when.fault('arg.extent_start')), pv32Off],
     produces: [use('mfn', 'arg.extent_start')],
     ref: { header: H, handler: `${X64}:subarch_memory_op` },
   }),
@@ -373,6 +375,7 @@ const ops = [
   b.op('XENMEM_memory_map', 9, 'Copies the caller’s pseudo-physical E820 map (as set by the toolstack), up to nr_entries entries, and sets nr_entries to the count copied.', {
     arg: 'struct xen_memory_map', argDir: 'inout', abis: ['x86'],
     errors: [
+      archRestarted,
       fault,
       err('ENOSYS', 'No memory map was set for the caller.', when.state('no-memory-map')),
       err('EFAULT', 'buffer cannot be written.', when.fault('arg.buffer')),
@@ -382,6 +385,7 @@ const ops = [
   b.op('XENMEM_machine_memory_map', 10, 'Copies the host E820 map, with the caller’s I/O memory holes added as reserved; a NULL buffer only returns the entry count. x86 PV only (HVM: ENOSYS).', {
     arg: 'struct xen_memory_map', argDir: 'inout', abis: ['x86'], privilege: 'control-domain',
     errors: [
+      archRestarted,
       err('ENOSYS', 'The caller is an HVM or PVH guest.', when.state('hvm-caller')),
       err('EPERM', 'The caller is not the control domain.', when.privilege('control-domain')),
       fault,
@@ -413,6 +417,7 @@ const ops = [
   b.op('XENMEM_machphys_mapping', 12, 'Reports the virtual range and MFN limit of the machine-to-phys table mapped into PV guests. x86 PV only (HVM: ENOSYS).', {
     arg: 'struct xen_machphys_mapping', argDir: 'out', abis: ['x86'],
     errors: [
+      archRestarted,
       err('ENOSYS', 'The caller is an HVM or PVH guest.', when.state('hvm-caller')),
       err('EFAULT', 'The struct cannot be written.', when.fault('arg')),
       pv32Off,
@@ -422,6 +427,7 @@ const ops = [
   b.op('XENMEM_set_memory_map', 13, 'Sets the pseudo-physical E820 map a domain later reads with memory_map.', {
     arg: 'struct xen_foreign_memory_map', argDir: 'in', abis: ['x86'],
     errors: [
+      archRestarted,
       fault,
       err('EINVAL', 'map.nr_entries is above E820MAX (1024).', when.value('arg.map.nr_entries', 'gt', 1024)),
       noDom('arg.domid'),
@@ -455,6 +461,7 @@ const ops = [
     referenceVmm: { implemented: false, reason: 'populate-on-demand is a toolstack interface for HVM guests; the model has no PoD cache' },
     arg: 'struct xen_pod_target', argDir: 'inout', abis: ['x86'], privilege: 'control-domain',
     errors: [
+      archRestarted,
       fault,
       noDom('arg.domid'),
       err('EINVAL', 'The domain is not HVM.', when.state('not-hvm')),
@@ -470,6 +477,7 @@ const ops = [
     referenceVmm: { implemented: false, reason: 'populate-on-demand is a toolstack interface for HVM guests; the model has no PoD cache' },
     arg: 'struct xen_pod_target', argDir: 'inout', abis: ['x86'], privilege: 'control-domain',
     errors: [
+      archRestarted,
       fault,
       noDom('arg.domid'),
       err('EINVAL', 'The domain is not HVM.', when.state('not-hvm')),
@@ -481,17 +489,20 @@ const ops = [
   b.op('XENMEM_get_sharing_freed_pages', 18, 'Returns how many frames memory sharing has saved (0 without sharing support, always 0 on Arm); no permission check.', {
     referenceVmm: { implemented: false, reason: 'memory sharing (CONFIG_MEM_SHARING) is not modelled' },
     arg: null, tools: true,
+    errors: [archRestarted],
     ref: { header: H, handler: `${X64}:subarch_memory_op` },
   }),
   b.op('XENMEM_get_sharing_shared_pages', 19, 'Returns how many frames are currently shared (0 without sharing support, always 0 on Arm); no permission check.', {
     referenceVmm: { implemented: false, reason: 'memory sharing (CONFIG_MEM_SHARING) is not modelled' },
     arg: null, tools: true,
+    errors: [archRestarted],
     ref: { header: H, handler: `${X64}:subarch_memory_op` },
   }),
   b.op('XENMEM_paging_op', 20, 'Runs a XENMEM_paging_op_* command of the memory pager on another domain (Xen built with MEM_PAGING).', {
     referenceVmm: { implemented: false, reason: 'memory paging (CONFIG_MEM_PAGING) is not modelled' },
     arg: 'struct xen_mem_paging_op', argDir: 'inout', abis: ['x86'], tools: true, privilege: 'device-model',
     errors: [
+      archRestarted,
       err('ENOSYS', 'Xen was built without memory paging, or op is not a XENMEM_paging_op_* command.', when.value('arg.op', 'gt', 2)),
       fault,
       ...remoteDom('arg.domain'),
@@ -521,6 +532,7 @@ const ops = [
     referenceVmm: { implemented: false, reason: 'memory sharing (CONFIG_MEM_SHARING) is not modelled' },
     arg: 'struct xen_mem_sharing_op', argDir: 'inout', abis: ['x86'], tools: true, privilege: 'device-model',
     errors: [
+      archRestarted,
       err('ENOSYS', 'Xen was built without memory sharing; op is unknown or debug_mfn; fork_reset on a domain that is not a fork.', when.value('arg.op', 'gt', 10)),
       fault,
       ...remoteDom('arg.domain'),
@@ -579,6 +591,7 @@ const ops = [
     referenceVmm: { implemented: false, reason: 'the read-only compat M2P table is not modelled' },
     arg: 'struct xen_machphys_mfn_list', argDir: 'inout', abis: ['x86'],
     errors: [
+      archRestarted,
       err('EOPNOTSUPP', 'Xen runs without 32-bit PV support.', when.state('pv32-disabled')),
       fault,
       err('EFAULT', 'extent_start cannot be written.', when.fault('arg.extent_start')),
@@ -672,7 +685,6 @@ const hypercalls = [
     subops: { selector: 'cmd', mask: 63, group: 'XENMEM', argument: 'arg', ops },
     errors: [
       err('ENOSYS', 'The command is not a XENMEM_* command of this ABI (8 was removed; HVM: machine_memory_map, machphys_mapping; Arm: the x86 ones).', when.state('unknown-command')),
-      err('ENOSYS', 'An arch-specific command (memory maps, machphys, PoD, paging, sharing, get_sharing_*) with continuation bits set.', when.value('cmd', 'ge', 64)),
     ],
     ref: { header: H, handler: `${C}:do_memory_op` },
   }),

@@ -197,7 +197,7 @@ const ops = [
     abis: X86,
     errors: [
       badPirq('arg.irq'),
-      err('EINVAL', 'HVM caller: the PIRQ is bound neither to a machine IRQ nor to an emulated one.', when.resource('arg.irq', 'pirq', 'unmapped')),
+      err('EINVAL', 'HVM caller: the PIRQ is bound neither to a machine IRQ nor to an emulated one.', when.resource('arg.irq', 'pirq', 'unmapped'), ['x86_64-hvm', 'x86_32-hvm']),
       hvmNoPirq,
     ],
     consumes: [use('pirq', 'arg.irq')],

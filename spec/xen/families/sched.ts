@@ -118,7 +118,7 @@ const ops = [
         readArg,
         err('EINVAL', 'The id is above 2.', when.value('arg.id', 'gt', 2)),
         err('EINVAL', 'The id names a timer that is not allocated.', when.resource('arg.id', 'watchdog', 'free')),
-        err('ENOSPC', 'id is 0 and both timers are in use.', when.state('watchdogs-exhausted')),
+        err('ENOSPC', 'id is 0 and both timers are in use. Xen 4.17 converts the -ENOSPC to its unsigned 32-bit id type on the way out (a bug), so a 64-bit caller reads 2^32 - ENOSPC (0xffffffe4), a positive result; 32-bit callers see -ENOSPC.', when.state('watchdogs-exhausted')),
       ],
       consumes: [use('watchdog', 'arg.id', 'when non-zero')],
       ref: { header: H, handler: `${C}:domain_watchdog` },

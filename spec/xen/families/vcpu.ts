@@ -129,7 +129,7 @@ const ops = [
       arg: 'struct vcpu_register_runstate_memory_area', argDir: 'in',
       errors: [
         readArg,
-        err('EFAULT', 'x86 PV: the area is not guest-accessible memory.', when.fault('arg.addr.h')),
+        err('EFAULT', 'x86 PV: the area is not guest-accessible memory.', when.fault('arg.addr.h'), ['x86_64-pv', 'x86_32-pv']),
       ],
       consumes: target,
       ref: { header: H, handler: `${C}:common_vcpu_op` },
@@ -210,7 +210,7 @@ const ops = [
       abis: X86,
       errors: [
         readArg,
-        err('EFAULT', 'x86 PV: the area is not guest-accessible memory.', when.fault('arg.addr.h')),
+        err('EFAULT', 'x86 PV: the area is not guest-accessible memory.', when.fault('arg.addr.h'), ['x86_64-pv', 'x86_32-pv']),
       ],
       consumes: target,
       ref: { header: H, handler: `${X}:do_vcpu_op` },

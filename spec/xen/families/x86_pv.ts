@@ -109,7 +109,7 @@ const l1EntryErrors = (val: string): ErrorDecl[] => [
 
 /** Errors of updating a higher-level entry (mod_l2/l3/l4_entry). */
 const upperEntryErrors: ErrorDecl[] = [
-  err('EPERM', 'The L2 slot belongs to Xen (32-bit PV high L2).', when.state('l2-xen-slot')),
+  err('EPERM', 'The L2 slot belongs to Xen (32-bit PV high L2).', when.state('l2-xen-slot'), ['x86_32-pv']),
   err('EINVAL', 'The L3 slot is 3 or above in a 32-bit PV L3, or the L4 slot belongs to Xen.', when.state('upper-xen-slot')),
   err('EINVAL', 'The new entry sets a flag not allowed at that level (e.g. PSE).', when.state('upper-flags-disallowed')),
   err('EINVAL', 'The referenced frame does not validate as a table of the next lower level and is not an allowed read-only linear mapping.', when.state('lower-table-invalid')),
@@ -163,7 +163,7 @@ const mmuOps = [
   b.op('MMU_PT_UPDATE_PRESERVE_AD', 2, 'As MMU_NORMAL_PT_UPDATE, keeping the accessed and dirty bits the entry has at the time of the write.', {
     arg: 'struct mmu_update', argDir: 'in',
     errors: ptUpdateErrors,
-    consumes: [use('maddr', 'arg.ptr'), use('mfn', 'arg.val')],
+    consumes: [use('maddr', 'arg.ptr', 'the entry to write'), use('mfn', 'arg.val', 'frame in bits 51:12 of the new entry (a gfn of a translated data owner)')],
     ref: mmuRef,
   }),
   b.op('MMU_PT_UPDATE_NO_TRANSLATE', 3, 'As MMU_NORMAL_PT_UPDATE, but the frame in val is a machine frame even when the data-page owner is translated.', {
@@ -171,7 +171,7 @@ const mmuOps = [
     errors: ptUpdateErrors.filter(
       (e) => !(e.trigger?.kind === 'resource' && e.trigger.resource === 'gfn') && !(e.trigger?.kind === 'state' && ['target-paged-out', 'unshare-failed'].includes(e.trigger.state)),
     ),
-    consumes: [use('maddr', 'arg.ptr'), use('mfn', 'arg.val')],
+    consumes: [use('maddr', 'arg.ptr', 'the entry to write'), use('mfn', 'arg.val', 'frame in bits 51:12 of the new entry (always a machine frame)')],
     ref: mmuRef,
   }),
 ];
@@ -313,13 +313,13 @@ const mmuextOps = [
   }),
   b.op('MMUEXT_MARK_SUPER', 19, 'Was: mark a frame as the start of a superpage. Superpage support is gone.', {
     arg: 'struct mmuext_op', argDir: 'in',
-    errors: [err('EOPNOTSUPP', 'Always.')],
+    errors: [err('EOPNOTSUPP', 'Always.', when.state('unimplemented'))],
     deprecated: { doc: 'PV superpages were removed; the command always fails.' },
     ref: extRef(),
   }),
   b.op('MMUEXT_UNMARK_SUPER', 20, 'Was: clear a superpage mark. Superpage support is gone.', {
     arg: 'struct mmuext_op', argDir: 'in',
-    errors: [err('EOPNOTSUPP', 'Always.')],
+    errors: [err('EOPNOTSUPP', 'Always.', when.state('unimplemented'))],
     deprecated: { doc: 'PV superpages were removed; the command always fails.' },
     ref: extRef(),
   }),
