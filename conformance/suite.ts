@@ -3,7 +3,7 @@
  * and XSA-class scenarios, YAML or JSON) plus the scenarios derived from the spec.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { xenSpec } from '../spec/index.js';
 import type { Spec } from '../spec/model.js';
 import { deriveScenarios } from './derive.js';
@@ -33,11 +33,21 @@ export function loadScenarioFiles(path: string): Scenario[] {
   return files.flatMap((f) => parseScenarios(readFileSync(f, 'utf8'), relative(process.cwd(), f) || f));
 }
 
-/** The whole suite: files and derived scenarios, ids unique. */
+/**
+ * The live tier's folder under the scenario directory: scenarios written for dom0 of real Xen
+ * as the live kernel boots it (docs/live-xen.md), run on real Xen and the reference VMM's twin
+ * by `hyperabi xen diff` and live-xen/live.test.ts. They are not part of the suite.
+ */
+export const LIVE_TIER_DIR = 'live';
+
+/** The whole suite: files (but the live tier's) and derived scenarios, ids unique (the live tier's too). */
 export function loadSuite(spec: Spec = xenSpec, dir: string = SCENARIO_DIR): Scenario[] {
-  const all = [...loadScenarioFiles(dir), ...deriveScenarios(spec)];
+  const files = scenarioFiles(dir);
+  const live = (f: string) => relative(dir, f).split(sep)[0] === LIVE_TIER_DIR;
+  const parse = (f: string) => parseScenarios(readFileSync(f, 'utf8'), relative(process.cwd(), f) || f);
+  const all = [...files.filter((f) => !live(f)).flatMap(parse), ...deriveScenarios(spec)];
   const seen = new Set<string>();
-  for (const s of all) {
+  for (const s of [...all, ...files.filter(live).flatMap(parse)]) {
     if (seen.has(s.id)) throw new ScenarioError(s.id, 'two scenarios share this id');
     seen.add(s.id);
   }

@@ -525,8 +525,11 @@ export class PvMmu {
    */
   invariants(): string[] {
     const fr = this.m.frames;
-    const refs = new Int32Array(fr.count);
-    const types = new Int32Array(fr.count);
+    // Scratch counters kept between calls (the fuzzer checks after every hypercall).
+    if (this.scratch.length !== 2 * fr.count) this.scratch = new Int32Array(2 * fr.count);
+    else this.scratch.fill(0);
+    const refs = this.scratch.subarray(0, fr.count);
+    const types = this.scratch.subarray(fr.count);
     const out: string[] = [];
     for (const h of this.holders) for (const x of h()) {
       refs[x.frame]! += x.refs;
@@ -560,6 +563,8 @@ export class PvMmu {
       if (!(t >= PageType.L1 && t <= PageType.L4) || fr.typeCount[f] === 0) continue;
       const d = this.pt.ownerOf(f);
       for (let i = 0; i < PAGE_SIZE / 8; i++) {
+        // Most entries are not present: bit 0 of the low word says so without reading the entry.
+        if ((this.m.frames.view.getUint8(f * PAGE_SIZE + i * 8) & PTE.P) === 0) continue;
         const e = this.pt.read(f, i);
         if ((pteFlags(e) & PTE.P) === 0) continue;
         const m = pteMfn(e);
@@ -587,6 +592,8 @@ export class PvMmu {
     }
     return out;
   }
+
+  private scratch = new Int32Array(0);
 
   /** Other holders of frame references (e.g. grant mappings), counted by the invariants. */
   readonly holders: (() => Iterable<{ frame: number; refs: number; typeRefs: number }>)[] = [];
