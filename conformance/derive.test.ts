@@ -10,6 +10,8 @@ import { derive, formatSummary } from './derive.js';
 import { runScenarios } from './runner.js';
 import { validateScenario, type CallStep, type Scenario, type Step } from './scenario.js';
 import { referenceTarget } from './targets/reference.js';
+import { TABLE_FIRST, TABLE_PAGES } from './derive/plan.js';
+import { KERNEL_LAYOUT } from '../live-xen/build.js';
 
 const derived = derive(xenSpec);
 const { scenarios, summary } = derived;
@@ -80,6 +82,36 @@ describe('derived scenarios', () => {
     // On x86_64-pv, most declared errors have a scenario.
     const x = summary.errors.filter((e) => e.abi === 'x86_64-pv');
     expect(x.filter((e) => e.id).length / x.length).toBeGreaterThan(0.75);
+  });
+
+  it('make page tables and pinned frames of the table pages only, and pass no hypercall a pointer into them', () => {
+    // A real PV kernel maps its memory; the pages a frame may be typed as a page table in are the
+    // ones it maps read-only for that (the live test kernel's are these).
+    expect([TABLE_FIRST, TABLE_PAGES]).toEqual([KERNEL_LAYOUT.tableFirst, KERNEL_LAYOUT.tablePages]);
+    const isTable = (page: number) => page >= TABLE_FIRST && page < TABLE_FIRST + TABLE_PAGES;
+    const tableCalls = /^mmuext_op\$MMUEXT_(PIN_L\d_TABLE|UNPIN_TABLE|NEW_BASEPTR|NEW_USER_BASEPTR)$/;
+    let tables = 0;
+    for (const s of pv) {
+      for (const st of s.steps) {
+        if ('call' in st && tableCalls.test(st.call)) {
+          const mfn = String((st.arg as { arg1?: { mfn?: unknown } } | undefined)?.arg1?.mfn ?? '');
+          const m = /^frame\((\d+)\)$/.exec(mfn);
+          // Error cases may name a frame of no table (never pinned, another domain's, none at all).
+          if (m && (st.expect === 'ok' || st.expect === 0)) {
+            expect(isTable(Number(m[1])), `${s.id}: ${st.call} of ${mfn}`).toBe(true);
+            tables++;
+          }
+        }
+        if ('call' in st || 'hypercall' in st) {
+          // Pointers the call passes (its struct's fields and its arguments): never into a table page.
+          const passed = 'call' in st ? [st.arg ?? null, st.args ?? null] : [st.hypercall.args ?? null];
+          for (const v of JSON.stringify(passed).match(/"@0x[0-9a-f]+/g) ?? []) {
+            expect(isTable(Math.floor(Number(v.slice(2)) / 4096)), `${s.id}: a pointer ${v.slice(1)}`).toBe(false);
+          }
+        }
+      }
+    }
+    expect(tables).toBeGreaterThan(20);
   });
 
   it('are deterministic: the same list twice', () => {

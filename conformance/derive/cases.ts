@@ -209,7 +209,7 @@ export const RESOURCES: Record<string, ResourceRecipe> = {
   'mfn:wrong-type': (path) => ({
     how: 'a frame pinned as a page table of another level',
     apply: (x) => {
-      const fr = x.ctx.frame(x.p, x.p.caller).frame;
+      const fr = x.ctx.tableFrame(x.p, x.p.caller).frame;
       const pin = x.info.id === 'mmuext_op$MMUEXT_PIN_L1_TABLE' ? 'mmuext_op$MMUEXT_PIN_L2_TABLE' : 'mmuext_op$MMUEXT_PIN_L1_TABLE';
       x.ctx.before(x.p, x.ctx.callOk(pin, x.p.caller, { 'arg1.mfn': fr }, { pdone: 0, foreigndom: 'DOMID_SELF' }));
       x.set(path, fr);

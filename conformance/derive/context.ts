@@ -6,8 +6,9 @@
 import type { ResourceUse, Spec } from '../../spec/model.js';
 import { constantValue, findAbi, findArch, findOperation, findGroup, selects } from '../../spec/query.js';
 import type { CallStep, Value } from '../scenario.js';
-import { addr, callStep, ensureDomain, fresh, takePage, type Plan } from './plan.js';
+import { addr, callStep, ensureDomain, fresh, limit, takePage, takeTablePage, type Plan, type PvTree } from './plan.js';
 import { available, isPointer, opInfo, typeName, type OpInfo } from './ops.js';
+import { LIVE, LIVE_WHY } from './live.js';
 
 /** A recipe cannot be applied here: why (the case is listed as not derived). */
 export class NoRecipe extends Error {
@@ -163,20 +164,43 @@ export class Ctx {
   }
 
   /**
-   * A 4-level PV page-table tree of `dom` (L4 → L3 → L2 → one empty L1 covering linear 0 to
-   * 2 MiB), pinned and installed as the base pointer, as a PV kernel sets itself up.
-   * Returns the L1's page: linear address `slot * 4096` is entry `slot` of it.
+   * A fresh page of `dom` that may become a page table (plan.ts TABLE_FIRST), and its frame: for
+   * every frame a scenario pins, makes a table of, or has Xen type as one.
    */
-  pvPaging(p: Plan, dom: number): { l1: number; l4: number } {
+  tableFrame(p: Plan, dom: number): { page: number; frame: string } {
+    const page = takeTablePage(p, dom);
+    return { page, frame: `frame(${page})` };
+  }
+
+  /**
+   * A 4-level PV page-table tree of `dom` (L4 → L3 → L2 → one empty L1 covering linear 0 to
+   * 2 MiB), pinned, as a PV kernel sets itself up; built once per plan. Pinning the L4 types the
+   * whole tree, which is all a checked page-table write needs.
+   *
+   * `install` also makes it the vCPU's base pointer, for calls that walk the caller's current
+   * address space (update_va_mapping, host mappings). A real PV kernel cannot do that: the tree
+   * maps nothing of its own code, so switching to it leaves the kernel nothing to return to. The
+   * scenario is then limited on the live target.
+   */
+  pvPaging(p: Plan, dom: number, install = false): PvTree {
     if (!this.is('x86')) throw new NoRecipe('PV page tables exist on x86 only');
-    const [l4, l3, l2, l1] = [takePage(p, dom), takePage(p, dom), takePage(p, dom), takePage(p, dom)];
-    const w = (page: number, v: string) => p.before.push({ write: { domain: dom, at: addr(page), u64: [v] }, doc: 'a page-table entry, written by the guest' });
-    w(l2, `pte(${l1}, 0x3)`);
-    w(l3, `pte(${l2}, 0x3)`);
-    w(l4, `pte(${l3}, 0x3)`);
-    this.before(p, this.callOk('mmuext_op$MMUEXT_PIN_L4_TABLE', dom, { 'arg1.mfn': `frame(${l4})` }, { pdone: 0, foreigndom: 'DOMID_SELF' }));
-    this.before(p, this.callOk('mmuext_op$MMUEXT_NEW_BASEPTR', dom, { 'arg1.mfn': `frame(${l4})` }, { pdone: 0, foreigndom: 'DOMID_SELF' }));
-    return { l1, l4 };
+    let tree = p.trees.get(dom);
+    if (!tree) {
+      const [l4, l3, l2, l1] = [takeTablePage(p, dom), takeTablePage(p, dom), takeTablePage(p, dom), takeTablePage(p, dom)];
+      tree = { l4, l3, l2, l1, installed: false };
+      p.trees.set(dom, tree);
+      const w = (page: number, v: string) => p.before.push({ write: { domain: dom, at: addr(page), u64: [v] }, doc: 'a page-table entry, written by the guest' });
+      w(l2, `pte(${l1}, 0x3)`);
+      w(l3, `pte(${l2}, 0x3)`);
+      w(l4, `pte(${l3}, 0x3)`);
+      this.before(p, this.callOk('mmuext_op$MMUEXT_PIN_L4_TABLE', dom, { 'arg1.mfn': `frame(${l4})` }, { pdone: 0, foreigndom: 'DOMID_SELF' }));
+    }
+    if (install && !tree.installed) {
+      tree.installed = true;
+      this.before(p, this.callOk('mmuext_op$MMUEXT_NEW_BASEPTR', dom, { 'arg1.mfn': `frame(${tree.l4})` }, { pdone: 0, foreigndom: 'DOMID_SELF' }));
+      limit(p, LIVE, LIVE_WHY.ownTables);
+    }
+    return tree;
   }
 
   /**

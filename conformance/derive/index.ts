@@ -15,7 +15,7 @@ import { declaredUnimplemented, operations, VMM_FAMILIES } from '../../reference
 import type { CallStep, Scenario, Step, Value } from '../scenario.js';
 import { Ctx, DOM0, DOMU, NoRecipe } from './context.js';
 import { available, countPath, isPointer, type OpInfo } from './ops.js';
-import { addr, callSteps, takePage, type Plan } from './plan.js';
+import { addr, callSteps, limit, takePage, type Plan } from './plan.js';
 import { fieldAt } from '../lower.js';
 import type { Recipe, RecipeArgs } from './recipe.js';
 import { NORMAL } from './normal.js';
@@ -201,6 +201,8 @@ export function basePlan(ctx: Ctx, info: OpInfo, privileged = true): Plan {
     params: new Map(),
     raw: new Map(),
     nextPage: new Map(),
+    nextTable: new Map(),
+    trees: new Map(),
     names: 0,
   };
   const x = recipeArgs(ctx, info, p);
@@ -374,6 +376,7 @@ function scenarioOf(ctx: Ctx, info: OpInfo, p: Plan, id: string, doc: string, ex
     machine: { domains: p.domains.map((d) => ({ ...d })) },
     steps,
   };
+  if (p.limits) s.limits = { ...p.limits };
   if (covers) s.covers = [covers];
   return s;
 }
@@ -385,6 +388,8 @@ function normalScenario(ctx: Ctx, info: OpInfo, suffix: string): Scenario | unde
   const p = basePlan(ctx, info);
   const x = recipeArgs(ctx, info, p);
   r?.apply?.(x);
+  r?.only?.(x);
+  for (const [target, why] of Object.entries(r?.limits ?? {})) limit(p, target, why);
   const sf = ctx.statusField(info);
   const ok = ctx.statusOk();
   const documented = r?.expect?.(x);
@@ -430,6 +435,7 @@ function errorScenario(ctx0: Ctx, info0: OpInfo, e: ErrorDecl, level: 'op' | 'hy
   const x = recipeArgs(ctx, info, p);
   n?.apply?.(x);
   recipe.apply?.(x);
+  for (const [target, why] of Object.entries(recipe.limits ?? {})) limit(p, target, why);
   let expect = expectationOf(ctx, info, e);
   const after: Step[] = [];
   if (recipe.reportedIn) {

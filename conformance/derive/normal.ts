@@ -4,22 +4,44 @@
  * short list of settings and set-up calls; the expectation stays the spec's (success).
  */
 import { DOMU } from './context.js';
+import { LIVE, LIVE_WHY } from './live.js';
 import { addr, ensureDomain, fresh, takePage } from './plan.js';
 import type { NormalRecipe, RecipeArgs } from './recipe.js';
 
 /** Batched MMU calls name their page-table owner; DOMID_SELF is the caller. */
 const selfOwner = (x: RecipeArgs) => x.p.params.set('foreigndom', 'DOMID_SELF');
 
-/** A zeroed page of the caller: an empty table of any level, or a page to clear or copy. */
+/** A zeroed page of the caller to clear or copy. */
 const pageArg = (path: string) => (x: RecipeArgs) => {
   selfOwner(x);
   x.set(path, x.ctx.frame(x.p, x.p.caller).frame);
 };
 
+/** A zeroed page of the caller that may become a page table: an empty table of any level. */
+const tableArg = (path: string) => (x: RecipeArgs) => {
+  selfOwner(x);
+  x.set(path, x.ctx.tableFrame(x.p, x.p.caller).frame);
+};
+
+/** A vCPU bitmap of the caller naming its vCPU 0 (MMUEXT_*_MULTI). */
+const vcpuMask = (x: RecipeArgs) => {
+  selfOwner(x);
+  const mask = takePage(x.p, x.p.caller);
+  x.p.before.push({ write: { domain: x.p.caller, at: addr(mask), u64: [1] }, doc: 'a vCPU bitmap: vCPU 0' });
+  x.set('arg.arg2.vcpumask', addr(mask));
+};
+
+/** An event pending for the caller's vCPU 0: an IPI port bound to it and sent on; returns `$port`. */
+const pendingEvent = (x: RecipeArgs): string => {
+  const name = fresh(x.p, 'ipi');
+  x.ctx.before(x.p, x.ctx.callOk('event_channel_op$EVTCHNOP_bind_ipi', x.p.caller, { vcpu: 0 }, {}, { [name]: 'arg.port' }));
+  x.ctx.before(x.p, x.ctx.callOk('event_channel_op$EVTCHNOP_send', x.p.caller, { port: `$${name}` }));
+  return `$${name}`;
+};
+
 /** x86 PV: the caller runs on its own page tables; the call under test writes entry 0 of the L1 (linear 0). */
 const onPaging = (x: RecipeArgs) => {
-  const { l1 } = x.ctx.pvPaging(x.p, x.p.caller);
-  void l1;
+  x.ctx.pvPaging(x.p, x.p.caller, true);
   x.set('va', 0);
   x.set('val64', `pte(${takePage(x.p, x.p.caller)}, 0x3)`);
   x.set('flags', 'UVMF_NONE');
@@ -106,7 +128,7 @@ const NORMAL_: Record<string, NormalRecipe> = {
         return;
       }
       // A host mapping at linear 0x1000 (entry 1 of the caller's L1), replaced by nothing.
-      x.ctx.pvPaging(x.p, x.p.caller);
+      x.ctx.pvPaging(x.p, x.p.caller, true);
       const granter = grantToCaller(x);
       const h = fresh(x.p, 'handle');
       x.ctx.before(x.p, x.ctx.callOk('grant_table_op$GNTTABOP_map_grant_ref', x.p.caller, { host_addr: 0x1000, flags: 'GNTMAP_host_map', ref: 8, dom: granter }, {}, { [h]: 'arg.handle' }));
@@ -115,6 +137,19 @@ const NORMAL_: Record<string, NormalRecipe> = {
       x.set('arg.handle', `$${h}`);
     },
   },
+  // Blocking returns at once with an event pending; without one, nothing in a scenario would wake the vCPU.
+  'sched_op$SCHEDOP_block': { only: (x) => void pendingEvent(x), limits: { [LIVE]: LIVE_WHY.upcall } },
+  // A poll of a pending port returns at once.
+  'sched_op$SCHEDOP_poll': { only: (x) => x.set('arg.ports[]', pendingEvent(x)) },
+  'sched_op$SCHEDOP_shutdown': { limits: { [LIVE]: LIVE_WHY.shutdown } },
+  // A new watchdog that does not expire during the scenario (timeout 0 would fire at once and shut the domain down).
+  'sched_op$SCHEDOP_watchdog': {
+    apply: (x) => {
+      x.set('arg.id', 0);
+      x.set('arg.timeout', 60);
+    },
+  },
+  'vcpu_op$VCPUOP_down': { limits: { [LIVE]: LIVE_WHY.lastVcpuDown } },
   // Valid for every kind of guest (x86 PV, HVM, Arm).
   'vm_assist$VMASST_CMD_enable': { apply: (x) => x.set('type', 'VMASST_TYPE_runstate_update_flag') },
   'vm_assist$VMASST_CMD_disable': { apply: (x) => x.set('type', 'VMASST_TYPE_runstate_update_flag') },
@@ -227,18 +262,21 @@ const NORMAL_: Record<string, NormalRecipe> = {
       x.ctx.before(x.p, x.ctx.callOk('sched_op$SCHEDOP_pin_override', x.p.caller, { pcpu: 0 }));
     },
   },
-  'mmuext_op$MMUEXT_PIN_L1_TABLE': { apply: pageArg('arg.arg1.mfn') },
-  'mmuext_op$MMUEXT_PIN_L2_TABLE': { apply: pageArg('arg.arg1.mfn') },
-  'mmuext_op$MMUEXT_PIN_L3_TABLE': { apply: pageArg('arg.arg1.mfn') },
-  'mmuext_op$MMUEXT_PIN_L4_TABLE': { apply: pageArg('arg.arg1.mfn') },
+  'mmuext_op$MMUEXT_PIN_L1_TABLE': { apply: tableArg('arg.arg1.mfn') },
+  'mmuext_op$MMUEXT_PIN_L2_TABLE': { apply: tableArg('arg.arg1.mfn') },
+  'mmuext_op$MMUEXT_PIN_L3_TABLE': { apply: tableArg('arg.arg1.mfn') },
+  'mmuext_op$MMUEXT_PIN_L4_TABLE': { apply: tableArg('arg.arg1.mfn') },
   'mmuext_op$MMUEXT_UNPIN_TABLE': {
     apply: (x) => {
-      pageArg('arg.arg1.mfn')(x);
+      tableArg('arg.arg1.mfn')(x);
       x.ctx.before(x.p, x.ctx.callOk('mmuext_op$MMUEXT_PIN_L1_TABLE', x.p.caller, { 'arg1.mfn': x.get('arg.arg1.mfn') as string }, { pdone: 0, foreigndom: 'DOMID_SELF' }));
     },
   },
-  'mmuext_op$MMUEXT_NEW_BASEPTR': { apply: pageArg('arg.arg1.mfn') },
-  'mmuext_op$MMUEXT_NEW_USER_BASEPTR': { apply: pageArg('arg.arg1.mfn') },
+  // An empty L4 (Xen fills its own slots in) as the base pointer.
+  'mmuext_op$MMUEXT_NEW_BASEPTR': { apply: tableArg('arg.arg1.mfn'), limits: { [LIVE]: LIVE_WHY.ownTables } },
+  'mmuext_op$MMUEXT_NEW_USER_BASEPTR': { apply: tableArg('arg.arg1.mfn') },
+  'mmuext_op$MMUEXT_TLB_FLUSH_MULTI': { apply: vcpuMask },
+  'mmuext_op$MMUEXT_INVLPG_MULTI': { apply: vcpuMask },
   'mmuext_op$MMUEXT_CLEAR_PAGE': { apply: pageArg('arg.arg1.mfn') },
   'mmuext_op$MMUEXT_COPY_PAGE': {
     apply: (x) => {

@@ -10,10 +10,30 @@ import type { Spec } from '../../spec/model.js';
 import type { OpInfo } from './ops.js';
 
 export const PAGE = 4096;
-/** Data-area pages a plan may hand out (lowering keeps the top 4 of 16 for typed-call arguments). */
-export const PLAN_PAGES = 12;
-/** Where a raw call's struct goes. */
-const RAW_PAGE = 11;
+// Pages 12 to 15 of the default 16-page machine are lowering's, for typed-call arguments.
+/**
+ * The data-area pages a plan makes page tables of (8 to 11), and only those. A PV kernel maps its
+ * own memory, and Xen refuses to type as a page table a frame the guest maps writable; a kernel
+ * that lets a program build page tables maps a few pages read-only for it (the live target's
+ * test kernel maps these four: live-xen/build.ts KERNEL_LAYOUT). So the page tables and pinned
+ * frames of a plan come from these pages, and nothing else does: no hypercall writes its output
+ * into them.
+ */
+export const TABLE_FIRST = 8;
+export const TABLE_PAGES = 4;
+/** Where a raw call's struct goes (an ordinary page, below the table pages). */
+const RAW_PAGE = TABLE_FIRST - 1;
+/** Ordinary data pages a plan hands out: 1 up to the raw call's page. */
+const DATA_PAGES_END = RAW_PAGE;
+
+/** A PV page-table tree a plan built (pages of its table pages), and whether it is the caller's base pointer. */
+export interface PvTree {
+  l4: number;
+  l3: number;
+  l2: number;
+  l1: number;
+  installed: boolean;
+}
 
 export interface Plan {
   domains: ScenarioDomain[];
@@ -32,6 +52,12 @@ export interface Plan {
   save?: Record<string, string>;
   /** Next free data-area page of each domain. */
   nextPage: Map<number, number>;
+  /** Next free table page of each domain (TABLE_FIRST onwards). */
+  nextTable: Map<number, number>;
+  /** The PV page-table tree of each domain, once built. */
+  trees: Map<number, PvTree>;
+  /** Targets the scenario cannot run on, with the reason (the scenario's `limits`). */
+  limits?: Record<string, string>;
   /** Saved-name counter. */
   names: number;
 }
@@ -48,6 +74,9 @@ export function clonePlan(p: Plan): Plan {
     raw: new Map(p.raw),
     ...(p.save ? { save: { ...p.save } } : {}),
     nextPage: new Map(p.nextPage),
+    nextTable: new Map(p.nextTable),
+    trees: new Map([...p.trees].map(([d, t]) => [d, { ...t }])),
+    ...(p.limits ? { limits: { ...p.limits } } : {}),
     names: p.names,
   };
 }
@@ -56,9 +85,22 @@ export function clonePlan(p: Plan): Plan {
 export function takePage(p: Plan, dom: number): number {
   // Page 0 is skipped: on a target whose data area starts at 0 its address is NULL (and its frame may be 0).
   const n = p.nextPage.get(dom) ?? 1;
-  if (n >= PLAN_PAGES - 1) throw new Error(`domain ${dom} has no free data page left`);
+  if (n >= DATA_PAGES_END) throw new Error(`domain ${dom} has no free data page left (pages 1 to ${DATA_PAGES_END - 1})`);
   p.nextPage.set(dom, n + 1);
   return n;
+}
+
+/** A fresh page of domain `dom` that may become a page table (see TABLE_FIRST): its page number. */
+export function takeTablePage(p: Plan, dom: number): number {
+  const n = p.nextTable.get(dom) ?? TABLE_FIRST;
+  if (n >= TABLE_FIRST + TABLE_PAGES) throw new Error(`domain ${dom} has no free table page left (pages ${TABLE_FIRST} to ${TABLE_FIRST + TABLE_PAGES - 1})`);
+  p.nextTable.set(dom, n + 1);
+  return n;
+}
+
+/** Marks the plan's scenario as not runnable on a target, saying why (the scenario's `limits`). */
+export function limit(p: Plan, target: string, why: string): void {
+  p.limits = { ...p.limits, [target]: why };
 }
 
 /** The address expression of byte `off` of page `page` of `dom`'s data area (seen by `dom`). */

@@ -29,6 +29,8 @@ export interface Recipe {
   /** What the scenario shows, in words, appended to the error's condition. */
   how?: string;
   apply?: Apply;
+  /** Targets the case cannot run on, with the reason (the scenario's `limits`). */
+  limits?: Readonly<Record<string, string>>;
   /**
    * Where the error shows when the spec reports it somewhere other than the call's result (a
    * multicall entry's result slot): a step that checks it there; the call itself then succeeds.
@@ -41,6 +43,16 @@ export interface NormalRecipe {
   /** Why this operation has no normal path (it always fails, or needs what no machine here has), on every ABI or on this one. */
   none?: string | ((ctx: Ctx) => string | undefined);
   apply?: Apply;
+  /**
+   * Set-up only the normal path gets, after `apply`: its error cases start without it (an event
+   * made pending so that a blocking call returns would end the call before the checks they reach).
+   */
+  only?: Apply;
+  /**
+   * Targets the normal path cannot run on, with the reason (the scenario's `limits`); the error
+   * cases, which start from the same plan, may still run there.
+   */
+  limits?: Readonly<Record<string, string>>;
   /** The documented result, when the spec states one beyond success. */
   expect?: (x: RecipeArgs) => Value | 'ok';
 }

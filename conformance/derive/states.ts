@@ -6,7 +6,8 @@
  */
 import { NoRecipe, type Ctx } from './context.js';
 import type { OpInfo } from './ops.js';
-import { addr, ensureDomain, fresh, takePage } from './plan.js';
+import { addr, ensureDomain, fresh, takePage, type PvTree } from './plan.js';
+import { LIVE, LIVE_WHY } from './live.js';
 import type { Recipe, RecipeArgs } from './recipe.js';
 import { NO_DOMAIN, NO_GFN, NON_CANONICAL } from './overrides.js';
 import { mapKind } from './normal.js';
@@ -23,6 +24,9 @@ function x86(ctx: Ctx, kind: 'hvm' | 'pv32'): string {
 /** Drops the set-up and the values it saved: for states where the call fails before it looks at them. */
 function bare(x: RecipeArgs): void {
   x.p.before = [];
+  // The steps that built page tables are gone: so are the tables.
+  x.p.trees.clear();
+  x.p.nextTable.clear();
   for (const [k, v] of x.p.arg) if (typeof v === 'string' && v.includes('$')) x.p.arg.set(k, 0);
   for (const [k, v] of x.p.params) if (typeof v === 'string' && v.includes('$')) x.p.params.set(k, 0);
 }
@@ -47,17 +51,12 @@ function entryFields(info: OpInfo): { val: string; ptr?: string } {
   throw new NoRecipe(`${info.id} writes no single entry`);
 }
 
-/** The pinned page tables the normal path of a PT update built: its L1 page, from the ptr expression. */
-function pinnedL1(x: RecipeArgs): number {
-  const ptr = x.get('arg.ptr');
-  const m = typeof ptr === 'string' ? /^pte\((\d+), 0x8\)$/.exec(ptr) : null;
-  if (!m) throw new NoRecipe('the normal path writes no L1 entry');
-  return Number(m[1]);
+/** The pinned page-table tree the normal path of a PT update built (context.ts pvPaging). */
+function pinnedTree(x: RecipeArgs): PvTree {
+  const tree = x.p.trees.get(x.p.caller);
+  if (!tree) throw new NoRecipe('the normal path builds no page tables');
+  return tree;
 }
-
-/** The L4 of the caller's tree: three pages before its L1 (context.ts pvPaging takes L4, L3, L2, L1 in order). */
-const treeL4 = (l1: number) => l1 - 3;
-const treeL2 = (l1: number) => l1 - 1;
 
 /** The PIN command of the same level as a pin operation (itself), for recipes that build a table to pin. */
 function pinLevel(info: OpInfo): number | undefined {
@@ -153,7 +152,7 @@ export const STATES: Record<string, StateRecipe> = {
           const table = x.get('arg.arg1.mfn');
           const m = typeof table === 'string' ? /^frame\((\d+)\)$/.exec(table) : null;
           if (!m) throw new NoRecipe('no table page in the plan');
-          const other = x.ctx.frame(x.p, x.p.caller);
+          const other = x.ctx.tableFrame(x.p, x.p.caller);
           x.ctx.before(x.p, x.ctx.callOk('mmuext_op$MMUEXT_PIN_L1_TABLE', x.p.caller, { 'arg1.mfn': other.frame }, { pdone: 0, foreigndom: 'DOMID_SELF' }));
           entry(x, Number(m[1]), 0, `pte(${other.page}, 0x3)`);
         },
@@ -164,8 +163,7 @@ export const STATES: Record<string, StateRecipe> = {
     return {
       how: 'the new entry maps writable the caller’s own L1 table',
       apply: (x) => {
-        const l1 = info.id.startsWith('mmu_update$') ? pinnedL1(x) : x.ctx.pvPaging(x.p, x.p.caller).l1;
-        x.set(val, `pte(${l1}, 0x3)`);
+        x.set(val, `pte(${pinnedTree(x).l1}, 0x3)`);
       },
     };
   },
@@ -206,8 +204,7 @@ export const STATES: Record<string, StateRecipe> = {
     return {
       how: 'an update of L4 slot 256, inside the range Xen keeps for itself',
       apply: (x) => {
-        const l1 = pinnedL1(x);
-        x.set('arg.ptr', `pte(${treeL4(l1)}, 0x800)`);
+        x.set('arg.ptr', `pte(${pinnedTree(x).l4}, 0x800)`);
         x.set('arg.val', `pte(${takePage(x.p, x.p.caller)}, 0x3)`);
       },
     };
@@ -215,24 +212,22 @@ export const STATES: Record<string, StateRecipe> = {
   'upper-flags-disallowed': {
     how: 'an L2 entry with PSE set',
     apply: (x) => {
-      const l1 = pinnedL1(x);
-      x.set('arg.ptr', `pte(${treeL2(l1)}, 0x8)`);
+      x.set('arg.ptr', `pte(${pinnedTree(x).l2}, 0x8)`);
       x.set('arg.val', `pte(${takePage(x.p, x.p.caller)}, 0x83)`);
     },
   },
   'lower-table-invalid': {
     how: 'an L2 entry that points writable at the caller’s L4 table',
     apply: (x) => {
-      const l1 = pinnedL1(x);
-      x.set('arg.ptr', `pte(${treeL2(l1)}, 0x8)`);
-      x.set('arg.val', `pte(${treeL4(l1)}, 0x3)`);
+      const tree = pinnedTree(x);
+      x.set('arg.ptr', `pte(${tree.l2}, 0x8)`);
+      x.set('arg.val', `pte(${tree.l4}, 0x3)`);
     },
   },
   'owner-mismatch': {
     how: 'a privileged caller updates its own L2 naming another domain as the data-page owner',
     apply: (x) => {
-      const l1 = pinnedL1(x);
-      x.set('arg.ptr', `pte(${treeL2(l1)}, 0x8)`);
+      x.set('arg.ptr', `pte(${pinnedTree(x).l2}, 0x8)`);
       x.set('foreigndom', x.ctx.other(x.p));
     },
   },
@@ -350,14 +345,14 @@ export const STATES: Record<string, StateRecipe> = {
     return {
       how: 'the frame is pinned as an L1 page table',
       apply: (x) => {
-        const f = x.ctx.frame(x.p, x.p.caller).frame;
+        const f = x.ctx.tableFrame(x.p, x.p.caller).frame;
         x.ctx.before(x.p, x.ctx.callOk('mmuext_op$MMUEXT_PIN_L1_TABLE', x.p.caller, { 'arg1.mfn': f }, { pdone: 0, foreigndom: 'DOMID_SELF' }));
         x.set('arg.mfn', f);
       },
     };
   },
   'target-vcpu-running': 'needs a second vCPU brought up (initialised with a full context), beyond what derived scenarios set up',
-  'vcpu-not-hwdom-pinned': { how: 'no pin override in force', apply: (x) => (x.p.before = x.p.before.filter((s) => !('call' in s && s.call === 'sched_op$SCHEDOP_pin_override'))) },
+  'vcpu-not-hwdom-pinned': { how: 'no pin override in force', limits: { [LIVE]: LIVE_WHY.oneCpuPinned }, apply: (x) => (x.p.before = x.p.before.filter((s) => !('call' in s && s.call === 'sched_op$SCHEDOP_pin_override'))) },
   'bad-context': 'an unacceptable context needs architecture knowledge (selectors, control registers) outside the spec',
 
   // ───────────── scheduler ─────────────
@@ -371,7 +366,7 @@ export const STATES: Record<string, StateRecipe> = {
       how: 'a host mapping at linear 0x1000, unmapped at 0x2000',
       apply: (x) => {
         bare(x);
-        x.ctx.pvPaging(x.p, x.p.caller);
+        x.ctx.pvPaging(x.p, x.p.caller, true);
         const granter = x.ctx.other(x.p);
         x.ctx.grant(x.p, granter, x.p.caller, 8);
         const h = fresh(x.p, 'handle');
@@ -384,10 +379,10 @@ export const STATES: Record<string, StateRecipe> = {
   },
   'no-pin-override': { how: 'pcpu -1 without an override in force', apply: (x) => x.set('arg.pcpu', -1) },
   'pin-override-active': {
-    how: 'a second override for another CPU while one is in force',
+    how: 'a second override while one is in force (CPU 0 both times: every host has it)',
     apply: (x) => {
       x.ctx.before(x.p, x.ctx.callOk(x.info.id, x.p.caller, { pcpu: 0 }));
-      x.set('arg.pcpu', 1);
+      x.set('arg.pcpu', 0);
     },
   },
   'pcpu-above-nr-cpus': { how: 'pcpu 0x7fffffff', apply: (x) => x.set('arg.pcpu', 0x7fffffff) },
@@ -474,7 +469,7 @@ export const STATES: Record<string, StateRecipe> = {
     return {
       how: 'the page is pinned as an L1 table (it has references beyond its allocation)',
       apply: (x) => {
-        const f = x.ctx.frame(x.p, x.p.caller).frame;
+        const f = x.ctx.tableFrame(x.p, x.p.caller).frame;
         x.ctx.before(x.p, x.ctx.callOk('mmuext_op$MMUEXT_PIN_L1_TABLE', x.p.caller, { 'arg1.mfn': f }, { pdone: 0, foreigndom: 'DOMID_SELF' }));
         x.set('arg.mfn', f);
       },
@@ -485,7 +480,7 @@ export const STATES: Record<string, StateRecipe> = {
     return {
       how: 'the destination frame is pinned as an L1 table',
       apply: (x) => {
-        const f = x.ctx.frame(x.p, x.p.caller).frame;
+        const f = x.ctx.tableFrame(x.p, x.p.caller).frame;
         x.ctx.before(x.p, x.ctx.callOk('mmuext_op$MMUEXT_PIN_L1_TABLE', x.p.caller, { 'arg1.mfn': f }, { pdone: 0, foreigndom: 'DOMID_SELF' }));
         x.set('arg.dest.u.gmfn', f);
       },
