@@ -51,6 +51,8 @@ export const KERNEL_LAYOUT = {
   defaultPeriodNs: 10_000_000,
   /** Xen's NR_DOMAIN_WATCHDOG_TIMERS (xen/common/sched/core.c; internal, not in the public headers): the watchdog ids reset() cancels. */
   watchdogs: 2,
+  /** Pages domain 1 (live-xen/kernel/domu.c) may populate beyond what it is built with. */
+  domuSlackPages: 16,
 } as const;
 
 /** A built kernel: its ELF and the addresses the harness needs. */
@@ -118,6 +120,7 @@ export function layoutFiles(spec: Spec = xenSpec): { path: string; content: stri
     `#define HX_HEARTBEAT_NS ${L.heartbeatNs}ull`,
     `#define HX_WATCHDOGS ${L.watchdogs}`,
     `#define HX_DEFAULT_PERIOD_NS ${L.defaultPeriodNs}ull`,
+    `#define HX_DOMU_SLACK_PAGES ${L.domuSlackPages}`,
     `#define HX_VMASST_TYPES ${assists.members.map((m) => m.name).join(', ')}`,
     '#endif',
     '',
@@ -147,7 +150,7 @@ export function compilerAvailable(): { ok: boolean; why?: string } {
 /** Builds (or finds in the cache) the live kernel. Throws with gcc's message. */
 export function buildLiveKernel(spec: Spec = xenSpec): BuiltKernel {
   const generated = [...generate('c-guest', spec.name, ['x86_64-pv']), ...layoutFiles(spec)];
-  const sources = ['boot.S', 'kernel.c', 'kernel.ld'].map((f) => ({ path: f, content: readFileSync(join(KERNEL_DIR, f), 'utf8') }));
+  const sources = ['boot.S', 'kernel.c', 'domu.c', 'kernel.ld'].map((f) => ({ path: f, content: readFileSync(join(KERNEL_DIR, f), 'utf8') }));
   const gcc = spawnSync('gcc', ['--version'], { encoding: 'utf8' });
   if (gcc.status !== 0) throw new Error('gcc is not installed: the live kernel is built at test time (Debian package gcc)');
   const hash = createHash('sha256');

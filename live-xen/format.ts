@@ -10,7 +10,10 @@
  *   header  := u32 MAGIC ("HXPG") | u32 VERSION | u32 program count | u32 total bytes
  *   program := u32 PROG_TAG ("PROG") | u32 program index | u32 instruction count | u32 data pages
  *              instr*
- *   instr   := u8 op | u8 size | u16 0 | u32 n | body
+ *            | u32 PROG2_TAG ("PRG2") | u32 program index | u32 instruction count | u32 dom0's data
+ *              pages | u32 dom1's data pages | u32 dom1's max_evtchn_port | instr*
+ *              (a machine of dom0 and a domain 1 the kernel builds: live-xen/kernel/domu.c)
+ *   instr   := u8 op | u8 size | u16 dom | u32 n | body
  *     write    n = byte count;     body: u64 address, n bytes, zero padding to 8
  *     store    size = 1, 2, 4, 8;  body: u64 address, operand
  *     call     n = 6;              body: 6 operands: the number register and the 5 argument
@@ -18,14 +21,15 @@
  *                                  rdx, r10, r8)
  *     read     n = byte count;     body: u64 address
  *     advance                      body: u64 nanoseconds
- *   operand := u8 kind | u8 aux | u16 0 | u32 page | u64 a | u64 add | u64 or     (32 bytes)
+ *   operand := u8 kind | u8 aux | u16 dom | u32 page | u64 a | u64 add | u64 or   (32 bytes)
  *     const    a = the value
  *     frame    page = data-area page; aux = left shift; or = bits ORed after the shift
  *              (the machine frame of that page: start_info.mfn_list[pfn of the page])
  *     load     aux = size (1, 2, 4, 8); a = address; then + add, | or
  *
  * Addresses are the guest's virtual addresses (lowering already added the data area's base).
- * Only domain 0 exists on the live target, so operands carry no domain.
+ * `dom` is the domain an instruction runs in (write, store, call, read) or an operand's frame
+ * or load belongs to: 0, or 1 in a PRG2 program (then written only with `secondDomain`).
  *
  * The kernel prints one line per produced result (see live-xen/serial.ts): calls and reads
  * print, writes, stores and advances do not (their result is `done`).
@@ -36,6 +40,7 @@ export const FORMAT = {
   MAGIC: 0x47505848, // "HXPG"
   VERSION: 1,
   PROG_TAG: 0x474f5250, // "PROG"
+  PROG2_TAG: 0x32475250, // "PRG2"
   OP_WRITE: 1,
   OP_STORE: 2,
   OP_CALL: 3,
@@ -107,7 +112,13 @@ class Writer {
   }
 }
 
-function operand(w: Writer, o: Operand, where: string): void {
+/** The domains a program may name: 0, and 1 with the second-domain capability. */
+function domainOf(dom: number, doms: number, where: string, what: string): number {
+  if (dom === 0 || (dom === 1 && doms === 2)) return dom;
+  throw new EncodeError(doms === 2 ? `${where}: ${what} domain ${dom}: the live kernel has domains 0 and 1` : `${where}: ${what} domain ${dom}: the live kernel is domain 0 alone`);
+}
+
+function operand(w: Writer, o: Operand, where: string, doms = 1): void {
   if (typeof o === 'bigint') {
     if (o < -(1n << 63n) || o >= 1n << 64n) throw new EncodeError(`${where}: ${o} does not fit 64 bits`);
     w.u8(FORMAT.OPND_CONST);
@@ -120,32 +131,33 @@ function operand(w: Writer, o: Operand, where: string): void {
     return;
   }
   if ('frame' in o) {
-    if (o.frame.dom !== 0) throw new EncodeError(`${where}: frame of domain ${o.frame.dom}: the live kernel is domain 0 alone`);
+    const dom = domainOf(o.frame.dom, doms, where, 'frame of');
     w.u8(FORMAT.OPND_FRAME);
     w.u8(o.shl ?? 0);
-    w.u16(0);
+    w.u16(dom);
     w.u32(o.frame.page);
     w.u64(0n);
     w.u64(0n);
     w.u64(o.or ?? 0n);
     return;
   }
-  if (o.load.dom !== 0) throw new EncodeError(`${where}: load from domain ${o.load.dom}: the live kernel is domain 0 alone`);
+  const dom = domainOf(o.load.dom, doms, where, 'load from');
   w.u8(FORMAT.OPND_LOAD);
   w.u8(o.load.size);
-  w.u16(0);
+  w.u16(dom);
   w.u32(0);
   w.u64(o.load.addr);
   w.u64(o.add ?? 0n);
   w.u64(o.or ?? 0n);
 }
 
-function instr(w: Writer, ins: Instr, regs: RegisterOrder, where: string): void {
+function instr(w: Writer, ins: Instr, regs: RegisterOrder, where: string, doms = 1): void {
+  const dom = ins.op === 'advance' ? 0 : domainOf(ins.dom, doms, where, 'an instruction of');
   switch (ins.op) {
     case 'write':
       w.u8(FORMAT.OP_WRITE);
       w.u8(0);
-      w.u16(0);
+      w.u16(dom);
       w.u32(ins.bytes.length);
       w.u64(ins.addr);
       w.bytes(ins.bytes);
@@ -153,10 +165,10 @@ function instr(w: Writer, ins: Instr, regs: RegisterOrder, where: string): void 
     case 'store':
       w.u8(FORMAT.OP_STORE);
       w.u8(ins.size);
-      w.u16(0);
+      w.u16(dom);
       w.u32(0);
       w.u64(ins.addr);
-      operand(w, ins.value, where);
+      operand(w, ins.value, where, doms);
       return;
     case 'call': {
       const order = [regs.number, ...regs.args];
@@ -164,15 +176,15 @@ function instr(w: Writer, ins: Instr, regs: RegisterOrder, where: string): void 
       for (const r of Object.keys(ins.regs)) if (!order.includes(r)) throw new EncodeError(`${where}: register ${r} is not a hypercall register of x86_64-pv (${order.join(', ')})`);
       w.u8(FORMAT.OP_CALL);
       w.u8(0);
-      w.u16(0);
+      w.u16(dom);
       w.u32(FORMAT.CALL_REGS);
-      for (const r of order) operand(w, ins.regs[r] ?? 0n, `${where} ${r}`);
+      for (const r of order) operand(w, ins.regs[r] ?? 0n, `${where} ${r}`, doms);
       return;
     }
     case 'read':
       w.u8(FORMAT.OP_READ);
       w.u8(0);
-      w.u16(0);
+      w.u16(dom);
       w.u32(ins.length);
       w.u64(ins.addr);
       return;
@@ -186,11 +198,22 @@ function instr(w: Writer, ins: Instr, regs: RegisterOrder, where: string): void 
   }
 }
 
+/** What the module may ask of the kernel beyond dom0 alone. */
+export interface EncodeOptions {
+  /**
+   * Programs of two domains (dom0 and an unprivileged domain 1 that the kernel builds through
+   * domctl, live-xen/kernel/domu.c) are encoded as PRG2 records; without it they are refused.
+   */
+  secondDomain?: boolean;
+  /** dom1's max_evtchn_port when the program does not set one. */
+  defaultMaxEvtchnPort?: number;
+}
+
 /**
  * Encodes programs into a module. `first` numbers them (a boot that resumes after a crash
  * starts past 0); `regs` is the x86_64-pv register order from the spec.
  */
-export function encodePrograms(programs: readonly Program[], regs: RegisterOrder, first = 0): Uint8Array {
+export function encodePrograms(programs: readonly Program[], regs: RegisterOrder, first = 0, options: EncodeOptions = {}): Uint8Array {
   const w = new Writer();
   w.u32(FORMAT.MAGIC);
   w.u32(FORMAT.VERSION);
@@ -198,7 +221,23 @@ export function encodePrograms(programs: readonly Program[], regs: RegisterOrder
   w.u32(0); // total, patched below
   programs.forEach((p, i) => {
     const d = p.domains[0];
-    if (p.domains.length !== 1 || !d) throw new EncodeError(`${p.id}: the live kernel runs one domain, the program has ${p.domains.length}`);
+    const d1 = p.domains[1];
+    if (options.secondDomain && p.domains.length === 2 && d?.id === 0 && d1?.id === 1) {
+      const port = d1.maxEvtchnPort ?? options.defaultMaxEvtchnPort;
+      if (port === undefined) throw new EncodeError(`${p.id}: domain 1 has no max_evtchn_port and no default was given`);
+      w.u32(FORMAT.PROG2_TAG);
+      w.u32(first + i);
+      w.u32(p.instrs.length);
+      w.u32(d.memoryPages);
+      w.u32(d1.memoryPages);
+      w.u32(port);
+      p.instrs.forEach((ins, k) => instr(w, ins, regs, `${p.id} instruction ${k}`, 2));
+      return;
+    }
+    if (p.domains.length !== 1 || !d) {
+      const why = options.secondDomain ? 'one domain, or dom0 and domain 1' : 'one domain';
+      throw new EncodeError(`${p.id}: the live kernel runs ${why}, the program has ${p.domains.length}${p.domains.length ? ` (ids ${p.domains.map((x) => x.id).join(', ')})` : ''}`);
+    }
     w.u32(FORMAT.PROG_TAG);
     w.u32(first + i);
     w.u32(p.instrs.length);

@@ -8,8 +8,9 @@
  * or hangs (a vCPU blocked for good: no serial line for idleMs), that program is an error with
  * the last serial lines, and the harness boots again with the programs after it.
  *
- * Machines: dom0 alone (domain id 0, x86_64-pv, privileged, one vCPU); `unsupported()` says
- * why for any other. Layout: the data area is the kernel's page-aligned `hx_data` buffer,
+ * Machines: dom0 alone (domain id 0, x86_64-pv, privileged, one vCPU), or dom0 and an
+ * unprivileged domain 1 the kernel builds (live-xen/domu.ts); `unsupported()` says why for
+ * any other. Layout: the data area is the kernel's page-aligned `hx_data` buffer,
  * shared_info is mapped at `hx_shinfo`, `unmapped` is an address the kernel never maps.
  * Between programs the kernel puts back what it can (ports, timers, pins, its own mappings,
  * M2P entries, assists, the grant-table version, the data area and the event bitmaps); what
@@ -25,7 +26,8 @@ import { xenSpec } from '../spec/index.js';
 import type { Spec } from '../spec/model.js';
 import { findAbi } from '../spec/query.js';
 import { buildLiveKernel, compilerAvailable, xenImage, XEN_IMAGE_GZ, type BuiltKernel } from './build.js';
-import { encodePrograms, EncodeError, type RegisterOrder } from './format.js';
+import { DOMU_DEFAULT_MAX_EVTCHN_PORT, twoDomainUnsupported } from './domu.js';
+import { encodePrograms, EncodeError, type EncodeOptions, type RegisterOrder } from './format.js';
 import { boot, DOM0_MEMORY, qemuAvailable, XEN_ARGS, type BootRun } from './qemu.js';
 import { execResult, parseSerial } from './serial.js';
 import { referenceTwin } from './twin.js';
@@ -48,6 +50,11 @@ export interface LiveXenOptions {
   onLine?: (line: string) => void;
   /** Told about each boot as it ends. */
   onBoot?: (run: BootRun, programs: number) => void;
+  /**
+   * Machines of dom0 and an unprivileged domain 1 (live-xen/domu.ts): the kernel builds
+   * domain 1 through domctl and runs its instructions there (default true; false: dom0 alone).
+   */
+  secondDomain?: boolean;
 }
 
 /** Whether the live tier can run here, and what is missing otherwise. */
@@ -84,8 +91,14 @@ export function liveXenTarget(options: LiveXenOptions = {}): LiveXenTarget {
   const regs: RegisterOrder = { number: abi.convention.number, args: abi.convention.args };
   const lastRun: LiveXenTarget['lastRun'] = { boots: [], ms: 0 };
 
+  const secondDomain = options.secondDomain ?? true;
+  const encoding: EncodeOptions = secondDomain ? { secondDomain, defaultMaxEvtchnPort: DOMU_DEFAULT_MAX_EVTCHN_PORT } : {};
   const unsupported = (domains: readonly ProgramDomain[]): string | undefined => {
-    if (domains.length !== 1) return `the live target runs dom0 alone (a second domain is not built); this machine has ${domains.length} domains`;
+    if (secondDomain && domains.length === 2) return twoDomainUnsupported(domains, kernel.maxPages);
+    if (domains.length !== 1) {
+      const can = secondDomain ? 'dom0 alone or dom0 and domain 1' : 'dom0 alone (a second domain is not built)';
+      return `the live target runs ${can}; this machine has ${domains.length} domains`;
+    }
     const d = domains[0] as ProgramDomain;
     if (d.id !== 0) return `the live target's domain is dom0 (id 0), not ${d.id}`;
     if (d.abi !== 'x86_64-pv') return `the live kernel is x86_64-pv, not ${d.abi}`;
@@ -114,7 +127,7 @@ export function liveXenTarget(options: LiveXenOptions = {}): LiveXenTarget {
       const why = unsupported(p.domains);
       if (why) return settle(i, { results: [], error: why });
       try {
-        encodePrograms([p], regs);
+        encodePrograms([p], regs, 0, encoding);
         pending.push(i);
       } catch (e) {
         if (e instanceof EncodeError) settle(i, { results: [], error: e.message });
@@ -131,7 +144,7 @@ export function liveXenTarget(options: LiveXenOptions = {}): LiveXenTarget {
         }
         const batch = pending.map((i) => programs[i] as Program);
         const module = join(dir, `programs-${lastRun.boots.length}.bin`);
-        writeFileSync(module, encodePrograms(batch, regs));
+        writeFileSync(module, encodePrograms(batch, regs, 0, encoding));
         const run = await boot({
           xen,
           kernel: kernel.elf,

@@ -3,7 +3,9 @@
  * dom0 really starts from, so that the two can be compared on more than error paths.
  *
  * The twin differs from the plain reference target on machines of dom0 alone (x86_64-pv, id
- * 0), the machines the live target builds; other machines start as usual.
+ * 0) and of dom0 and domain 1 (both x86_64-pv), the machines the live target builds; other
+ * machines start as usual. domain 1 gets the same boot address space as dom0 (the live
+ * kernel builds it so) and the room to grow the kernel gives it.
  *
  * - Boot page tables. Xen builds dom0 an address space (xen/arch/x86/pv/dom0_build.c): its
  *   image, with our data area in it, is mapped writable through an L4/L3/L2/L1 chain that
@@ -34,6 +36,7 @@ import type { MachineConfig } from '../reference-vmm/machine.js';
 import type { InteractiveTarget } from '../conformance/target.js';
 import { referenceTarget } from '../conformance/targets/reference.js';
 import { KERNEL_LAYOUT } from './build.js';
+import { DOMU_ID } from './domu.js';
 
 /** x86 entry flags (hardware facts): present, writable, user, accessed, dirty. */
 const P = 0x1;
@@ -49,7 +52,7 @@ const DATA_RO = P | US | A;
  * Gives every x86_64-pv domain of `vmm` the boot address space of the live kernel, and
  * `slack` pages of room between its page count and its maximum (dom0_mem=...,max:...).
  */
-export function addBootPageTables(vmm: ReferenceVmm, layout: { tableFirst: number; tablePages: number } = KERNEL_LAYOUT, slack = 0): void {
+export function addBootPageTables(vmm: ReferenceVmm, layout: { tableFirst: number; tablePages: number } = KERNEL_LAYOUT, slack: number | ((domid: number) => number) = 0): void {
   const mm = pvMmu(vmm);
   const ram = ramFrames(vmm);
   if (!mm || !ram) throw new Error('the reference VMM has no PV MMU or memory subsystem');
@@ -79,7 +82,7 @@ export function addBootPageTables(vmm: ReferenceVmm, layout: { tableFirst: numbe
       mm.pt.write(l1, p, pteFrom(f, ro ? DATA_RO : DATA_RW));
     }
     mm.pt.write(l1, pages, pteFrom(d.sharedInfoFrame, DATA_RW));
-    d.maxPages += slack;
+    d.maxPages += typeof slack === 'number' ? slack : slack(d.id);
     const rc = mm.pt.getPageAndType(l4, PageType.L4, d);
     if (rc !== 0) throw new Error(`domain ${d.id}: its boot page tables do not validate (${rc})`);
     mm.state.vcpu(d.id, 0, d.vcpus.length).kernel = l4;
@@ -123,9 +126,11 @@ export function referenceTwin(o: TwinOptions = {}): InteractiveTarget {
     vmm: { version },
     factory: (config: MachineConfig, options) => {
       const vmm = new ReferenceVmm(config, options);
-      // Only a machine the live target builds (dom0 alone) starts as the live kernel does.
-      const only = config.domains.length === 1 ? config.domains[0] : undefined;
-      if (only && only.id === 0 && only.abi === 'x86_64-pv') addBootPageTables(vmm, KERNEL_LAYOUT, o.slackPages ?? 0);
+      // Only a machine the live target builds (dom0 alone, or dom0 and domain 1) starts as the live kernel does.
+      const [d0, d1] = config.domains;
+      const pv = (d: { abi: string } | undefined) => d?.abi === 'x86_64-pv';
+      const built = config.domains.length === 1 ? d0?.id === 0 && pv(d0) : config.domains.length === 2 && d0?.id === 0 && d1?.id === DOMU_ID && pv(d0) && pv(d1);
+      if (built) addBootPageTables(vmm, KERNEL_LAYOUT, (id) => (id === 0 ? (o.slackPages ?? 0) : KERNEL_LAYOUT.domuSlackPages));
       return vmm;
     },
   });

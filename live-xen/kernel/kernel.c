@@ -19,6 +19,9 @@
  * Writes and stores print nothing (their result is `done`). Between programs the kernel
  * puts back what programs change (reset()), so that each starts from the same state.
  *
+ * Programs of two domains (PRG2 records) run their domain-1 instructions in a domain 1 the kernel
+ * builds and serves through a mailbox (domu.c, included below); domain 1 runs this same image.
+ *
  * Every Xen number comes from the generated headers (hyperabi_xen.h and the x86_64-pv stubs);
  * the numbers typed here are x86 paging facts and the kernel's own choices (hx_layout.h).
  */
@@ -292,7 +295,7 @@ static int poke(u64 va, const u8 *src, u64 len)
 struct operand {
   u8 kind;
   u8 aux;
-  uint16_t zero;
+  uint16_t dom;
   u32 page;
   u64 a;
   u64 add;
@@ -300,15 +303,27 @@ struct operand {
 };
 _Static_assert(sizeof(struct operand) == HX_OPERAND_BYTES, "operand size");
 
+/* ───────────── a second domain (domain 1) ───────────── */
+
+static void reset(void);
+#include "domu.c"
+
+/* Whether the running program has a domain 1 (a PRG2 record). */
+static int two_domains;
+
 static const char *resolve(const struct operand *o, u64 *out)
 {
+  if (o->kind != HX_OPND_CONST && o->dom != 0 && (o->dom != 1 || !two_domains)) return "operand-of-a-domain-not-in-the-machine";
   switch (o->kind) {
   case HX_OPND_CONST:
     *out = o->a;
     return 0;
   case HX_OPND_FRAME: {
     u64 mfn;
-    if (o->page < prog_pages) mfn = data_mfn(o->page);
+    if (o->dom == 1) {
+      const char *why = domu_frame(o->page, &mfn);
+      if (why) return why;
+    } else if (o->page < prog_pages) mfn = data_mfn(o->page);
     else if (o->page == prog_pages) mfn = start->shared_info >> 12;
     else return "frame-beyond-data-area";
     *out = (o->aux < 64 ? (mfn << o->aux) : 0) | o->or_;
@@ -316,6 +331,16 @@ static const char *resolve(const struct operand *o, u64 *out)
   }
   case HX_OPND_LOAD: {
     u64 v = 0;
+    if (o->dom == 1) {
+      u8 b[8] = { 0 };
+      int fault;
+      const char *why = o->aux > 8 ? "bad-load-size" : domu_read(o->a, b, o->aux, &fault);
+      if (why) return why;
+      if (fault) return "load-outside-mapped-memory";
+      for (int i = o->aux - 1; i >= 0; i--) v = (v << 8) | b[i];
+      *out = (v + o->add) | o->or_;
+      return 0;
+    }
     if (!region(o->a, o->aux)) return "load-outside-mapped-memory";
     const volatile u8 *p = (const volatile u8 *)(unsigned long)o->a;
     for (int i = o->aux - 1; i >= 0; i--) v = (v << 8) | p[i];
@@ -464,23 +489,33 @@ static void fail(u32 prog, u32 k, const char *why)
 /* Runs one program; returns -1 when the module is malformed (the run stops). */
 static int run_program(struct reader *r)
 {
-  u32 head[4];
-  if (take(r, head, sizeof(head)) || head[0] != HX_PROG_TAG) return -1;
+  u32 head[4], dom1[2] = { 0, 0 };
+  if (take(r, head, sizeof(head)) || (head[0] != HX_PROG_TAG && head[0] != HX_PROG2_TAG)) return -1;
+  two_domains = head[0] == HX_PROG2_TAG;
+  if (two_domains && take(r, dom1, sizeof(dom1))) return -1;
   u32 prog = head[1], count = head[2];
   prog_pages = head[3] > HX_MAX_PAGES ? HX_MAX_PAGES : head[3];
   begin('P', prog);
   end();
-  int broken = head[3] > HX_MAX_PAGES;
+  int broken = head[3] > HX_MAX_PAGES || dom1[0] > HX_MAX_PAGES;
   if (broken) fail(prog, 0, "too-many-data-pages");
+  if (two_domains && !broken) {
+    const char *why = domu_begin(dom1[0], dom1[1]);
+    if (why) {
+      fail(prog, 0, why);
+      broken = 1;
+    }
+  }
   for (u32 k = 0; k < count; k++) {
     struct {
       u8 op, size;
-      uint16_t zero;
+      uint16_t dom;
       u32 n;
     } ih;
     if (take(r, &ih, sizeof(ih))) return -1;
     u64 addr = 0, ns = 0;
     const char *why = 0;
+    if (!broken && ih.op != HX_OP_ADVANCE && ih.dom != 0 && (ih.dom != 1 || !two_domains)) why = "instruction-of-a-domain-not-in-the-machine";
     switch (ih.op) {
     case HX_OP_WRITE: {
       if (take(r, &addr, 8)) return -1;
@@ -488,7 +523,11 @@ static int run_program(struct reader *r)
       if ((u64)(r->end - r->p) < padded) return -1;
       const u8 *bytes = r->p;
       r->p += padded;
-      if (broken) break;
+      if (broken || why) break;
+      if (ih.dom == 1) {
+        why = domu_write(addr, bytes, ih.n, 0);
+        break;
+      }
       int rc = poke(addr, bytes, ih.n);
       if (rc == -1) why = "write-outside-mapped-memory";
       else if (rc) why = "write-to-a-page-table-page";
@@ -497,12 +536,16 @@ static int run_program(struct reader *r)
     case HX_OP_STORE: {
       struct operand o;
       if (take(r, &addr, 8) || take(r, &o, sizeof(o))) return -1;
-      if (broken) break;
+      if (broken || why) break;
       u64 v = 0;
       why = resolve(&o, &v);
       if (!why && (ih.size == 1 || ih.size == 2 || ih.size == 4 || ih.size == 8)) {
         u8 b[8];
         for (int i = 0; i < 8; i++) b[i] = (u8)(v >> (8 * i));
+        if (ih.dom == 1) {
+          why = domu_write(addr, b, ih.size, 1);
+          break;
+        }
         int rc = poke(addr, b, ih.size);
         if (rc == -1) why = "store-outside-mapped-memory";
         else if (rc) why = "store-to-a-page-table-page";
@@ -514,12 +557,18 @@ static int run_program(struct reader *r)
     case HX_OP_CALL: {
       struct operand o[HX_CALL_REGS];
       if (ih.n != HX_CALL_REGS || take(r, o, sizeof(o))) return -1;
-      if (broken) break;
+      if (broken || why) break;
       u64 regs[HX_CALL_REGS];
       for (unsigned int i = 0; i < HX_CALL_REGS && !why; i++) why = resolve(&o[i], &regs[i]);
       if (why) break;
-      u64 result = (u64)hx_hypercall(regs);
-      if (!tainted) tainted = taints(regs, result);
+      u64 result;
+      if (ih.dom == 1) {
+        why = domu_call(regs, &result);
+        if (why) break;
+      } else {
+        result = (u64)hx_hypercall(regs);
+        if (!tainted) tainted = taints(regs, result);
+      }
       begin('R', prog);
       putch(' ');
       putdec(k);
@@ -530,7 +579,11 @@ static int run_program(struct reader *r)
     }
     case HX_OP_READ: {
       if (take(r, &addr, 8)) return -1;
-      if (broken) break;
+      if (broken || why) break;
+      if (ih.dom == 1) {
+        why = domu_print_read(prog, k, addr, ih.n);
+        break;
+      }
       begin('M', prog);
       putch(' ');
       putdec(k);
@@ -578,6 +631,8 @@ static int run_program(struct reader *r)
       broken = 1;
     }
   }
+  if (two_domains) domu_end();
+  two_domains = 0;
   begin('E', prog);
   end();
   return 0;
@@ -600,6 +655,8 @@ void kmain(start_info_t *si)
   const unsigned long *m2p = (const unsigned long *)(unsigned long)MACH2PHYS_VIRT_START;
   for (unsigned long p = 0; p < HX_MAX_PAGES; p++) m2p_boot[p] = m2p[data_mfn(p)];
   reset();
+  /* Domain 1, built by dom0 (domu.c): it serves dom0's requests for good. */
+  if (!(si->flags & SIF_INITDOMAIN)) domu_serve();
 
   begin('B', 0);
   puts_(" ");
