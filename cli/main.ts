@@ -12,6 +12,11 @@ import { formatProbeRun, runProbes } from '../spec/probe/report.js';
 import { buildVmiRom } from '../generator/vmi-rom/index.js';
 import { generate, GenerateError, staleFiles, targets, writeFiles } from '../generator/index.js';
 import { addVmmCommand } from './vmm.js';
+import { register as registerCertify } from './certify.js';
+import { register as registerConformance } from './conformance.js';
+import { register as registerXen } from './xen.js';
+import { register as registerCheckGuest } from './check-guest.js';
+import { register as registerFuzz } from './fuzz.js';
 
 /** Where a command writes; tests pass buffers. */
 export interface Io {
@@ -191,6 +196,21 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
     });
 
   addVmmCommand(program, io, exit, (message) => {
+    throw new UsageError(message);
+  });
+  registerCertify(program, io, exit, (message) => {
+    throw new UsageError(message);
+  });
+  registerConformance(program, io, exit, (message) => {
+    throw new UsageError(message);
+  });
+  registerXen(program, io, exit, (message) => {
+    throw new UsageError(message);
+  });
+  registerCheckGuest(program, io, exit, (message) => {
+    throw new UsageError(message);
+  });
+  registerFuzz(program, io, exit, (message) => {
     throw new UsageError(message);
   });
 

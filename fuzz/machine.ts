@@ -1,0 +1,36 @@
+/**
+ * The machines the fuzzer builds: several domains of different ABIs and privilege, so that
+ * calls between domains, permission checks, 32-bit compat paths, translated (HVM, Arm)
+ * guests and small port limits are all in reach. A target that cannot run the full machine
+ * gets the largest of the smaller ones it accepts.
+ */
+import type { ProgramDomain } from '../conformance/program.js';
+
+/** Pages of each domain's data area: the first half are frames calls name, the rest scratch for arguments. */
+export const DATA_PAGES = 16;
+
+/** The full machine: a control domain, a 64-bit PV guest with few ports, a 32-bit PV guest, an HVM guest and an Arm guest. */
+export const FULL_MACHINE: readonly ProgramDomain[] = [
+  { id: 0, abi: 'x86_64-pv', memoryPages: DATA_PAGES, vcpus: 2, privileged: true },
+  { id: 1, abi: 'x86_64-pv', memoryPages: DATA_PAGES, vcpus: 2, privileged: false, maxEvtchnPort: 4 },
+  { id: 2, abi: 'x86_32-pv', memoryPages: DATA_PAGES, vcpus: 1, privileged: false },
+  { id: 3, abi: 'x86_64-hvm', memoryPages: DATA_PAGES, vcpus: 2, privileged: false },
+  { id: 4, abi: 'arm64', memoryPages: DATA_PAGES, vcpus: 1, privileged: false },
+];
+
+/** Two 64-bit PV domains (a control domain and a guest). */
+export const PAIR_MACHINE: readonly ProgramDomain[] = FULL_MACHINE.slice(0, 2);
+
+/** One 64-bit PV control domain (what the live Xen target runs). */
+export const SINGLE_MACHINE: readonly ProgramDomain[] = FULL_MACHINE.slice(0, 1);
+
+/** The largest machine a target accepts, and why the larger ones were refused. */
+export function machineFor(unsupported: ((domains: readonly ProgramDomain[]) => string | undefined) | undefined): { domains: readonly ProgramDomain[]; refused: string[] } {
+  const refused: string[] = [];
+  for (const m of [FULL_MACHINE, PAIR_MACHINE, SINGLE_MACHINE]) {
+    const why = unsupported?.(m);
+    if (why === undefined) return { domains: m, refused };
+    refused.push(`${m.length} domains: ${why}`);
+  }
+  throw new Error(`the target accepts none of the fuzzer's machines: ${refused.join('; ')}`);
+}
