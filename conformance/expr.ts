@@ -73,7 +73,7 @@ function term(raw: string, cx: ExprContext): Operand {
   if (m) {
     const flags = expr(m[3] as string, cx);
     if (typeof flags !== 'bigint') throw new ExprError(`'${s}': the flags of pte() must be constant`);
-    return { frame: { dom: m[1] !== undefined ? Number(m[1]) : cx.dom, page: Number(m[2]) }, shl: 12, or: flags };
+    return { frame: { dom: m[1] !== undefined ? Number(m[1]) : cx.dom, page: Number(m[2]) }, shl: 12, ...(flags !== 0n ? { or: flags } : {}) };
   }
   if (s === 'unmapped') return cx.unmapped(cx.dom);
   if (s === 'shared_info') {

@@ -109,7 +109,7 @@ describe('fuzz', () => {
     const m = plantedById('memory-decrease-counts-failed-extent');
     const interactive = referenceTarget({ factory: m.factory, name: 'planted-interactive' });
     const a = await runExternal({ spec: xenSpec, domains: PAIR_MACHINE, target: interactive, targetName: 'planted-interactive', seed: 2, seconds: 30, stopAtFirst: true });
-    expect(a.findings[0]?.op).toBe('memory_op$XENMEM_decrease_reservation');
+    expect(['memory_op$XENMEM_decrease_reservation', 'multicall']).toContain(a.findings[0]?.op);
     expect(a.findings[0]?.verified).toMatchObject({ reference: 'pass', target: 'fail' });
     const session = referenceTarget({ factory: m.factory });
     const batch: BatchTarget = {
@@ -120,7 +120,7 @@ describe('fuzz', () => {
       dispose: () => Promise.resolve(),
     };
     const b = await runExternal({ spec: xenSpec, domains: PAIR_MACHINE, target: batch, targetName: 'planted-batch', seed: 2, seconds: 30, stopAtFirst: true, batch: 16 });
-    expect(b.findings[0]?.op).toBe('memory_op$XENMEM_decrease_reservation');
+    expect(['memory_op$XENMEM_decrease_reservation', 'multicall']).toContain(b.findings[0]?.op);
     expect(b.findings[0]?.calls).toBeLessThanOrEqual(8);
   });
 

@@ -891,7 +891,8 @@ export class MemoryOps {
       if (!isTranslated(d)) continue;
       const seen = new Set<number>();
       d.memory.p2m.forEach((m, g) => {
-        if (m < 0 || frames.owner[m] !== d.id) return;
+        // A gfn where the domain maps a grant (its own, too) is not its RAM mapping.
+        if (m < 0 || frames.owner[m] !== d.id || this.m.foreignMapped(d.id, g)) return;
         if (seen.has(m)) out.push(`domain ${d.id}: frame ${m} mapped twice (again at gfn ${g})`);
         seen.add(m);
       });
