@@ -69,7 +69,7 @@ function printReport(io: Io, r: FuzzReport): void {
   const c = r.coverage;
   io.out(`hyperabi fuzz: target ${r.target}${r.mutant ? ` (planted bug ${r.mutant})` : ''}, spec ${r.spec}, seed ${r.seed}, ${r.workers} worker${r.workers > 1 ? 's' : ''}\n`);
   io.out(`machine: ${r.machine.map((d) => `dom${d.id} ${d.abi}${d.privileged ? ' (privileged)' : ''}`).join(', ')}\n`);
-  io.out(`${fmt(r.stats.calls)} hypercalls in ${fmt(r.stats.sequences)} sequences, ${(r.elapsedMs / 1000).toFixed(1)} s: ${fmt(r.callsPerSecond)} calls/s`);
+  io.out(`${fmt(r.stats.calls)} hypercalls in ${fmt(r.stats.sequences)} sequences, ${(r.elapsedMs / 1000).toFixed(1)} s: ${fmt(r.callsPerSecond)} calls/s; ${fmt(r.stats.skipped)} steps not run and ${fmt(r.stats.discarded)} sequences dropped by the guest's discipline (docs/fuzz.md)`);
   io.out(r.workers > 1 ? ` (${r.perWorker.map((w) => `worker ${w.worker}: ${fmt((w.calls * 1000) / Math.max(1, w.elapsedMs))}/s`).join(', ')})\n` : '\n');
   io.out(`coverage: operations ${c.ops.reached}/${c.ops.total} (${pct(c.ops.reached, c.ops.total)}) of those the reference VMM implements for these ABIs; declared errors triggered ${c.errors.triggered}/${c.errors.total} (${pct(c.errors.triggered, c.errors.total)}); spec operations called ${c.specOps.called}/${c.specOps.total}\n`);
   if (c.ops.missing.length > 0) io.out(`operations not reached: ${c.ops.missing.join(', ')}\n`);

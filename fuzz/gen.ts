@@ -72,6 +72,8 @@ export class SeqState {
   readonly history: CallStep[] = [];
   /** What the last successful call named or produced: later calls that consume it use it. */
   recent: { res: string; dom: number; caller: number; v: Val }[] = [];
+  /** Steps left during which chaining is likely (after the guest's own write made a handle interesting). */
+  focus = 0;
 
   add(resource: string, dom: number, v: Val): void {
     const key = `${resource}/${dom}`;
@@ -130,6 +132,8 @@ interface Ctx {
   rawPtrs: bigint[];
   /** Values to prefer by resource (what the last successful call named or produced). */
   prefer?: Map<string, Val[]>;
+  /** A count says more elements than were generated: Xen reads (and writes back) past them. */
+  lie?: boolean;
 }
 
 const EDGES: readonly bigint[] = [0n, 1n, 2n, 3n, 4n, 7n, 8n, 15n, 16n, 31n, 32n, 63n, 64n, 127n, 128n, 255n, 256n, 511n, 512n, 1023n, 1024n, 4095n, 4096n, 0x7fffn, 0x8000n, 0xffffn, 0x10000n, 0x7fff_ffffn, 0x8000_0000n, 0xffff_ffffn, 0x1_0000_0000n, 0x7fff_ffff_ffff_ffffn, 0x8000_0000_0000_0000n, 0xffff_ffff_ffff_ffffn];
@@ -190,7 +194,7 @@ export class Generator {
       if (offer) return offer;
     } else if (r < 0.07) return { kind: 'advance', ns: rng.pick([1n, 1000n, 1_000_000n, 10_000_000n, 100_000_000n, 1_000_000_000n]) };
     else if (r < 0.085) {
-      const poke = this.pokeSharedInfo(rng);
+      const poke = this.pokeSharedInfo(rng, st);
       if (poke) return poke;
     }
     if (st.burst && st.burst.left > 0) {
@@ -205,8 +209,9 @@ export class Generator {
       const caller = this.domains.find((d) => d.id === prev.dom);
       if (caller) st.burst = { plan: prev.plan, caller, left: rng.int(2, 24), ...(rng.chance(0.5) ? { same: prev } : {}) };
     }
-    if (st.history.length > 0 && rng.chance(0.04)) return rng.pick(st.history);
-    if (st.recent.length > 0 && rng.chance(0.3)) {
+    // An earlier successful call again, most likely a recent one (bind the VIRQ again after the reset).
+    if (st.history.length > 0 && rng.chance(0.07)) return st.history[Math.max(0, st.history.length - 1 - rng.below(6))] as CallStep;
+    if (st.recent.length > 0 && rng.chance(st.focus-- > 0 ? 0.75 : 0.35)) {
       const chained = this.chain(rng, st);
       if (chained) return chained;
     }
@@ -229,7 +234,10 @@ export class Generator {
     if (plans.length === 0) return undefined;
     const prefer = new Map<string, Val[]>();
     for (const x of st.recent) prefer.set(x.res, [...(prefer.get(x.res) ?? []), x.v]);
-    return this.call(rng, st, caller, rng.pick(plans), 0, undefined, prefer);
+    // The operations of the same hypercall come first (vCPU up after initialise, send after bind).
+    const last = st.prev?.plan?.hypercall;
+    const i = rng.weighted(plans.map((p) => (p.hypercall === last ? 10 : 1)));
+    return this.call(rng, st, caller, plans[i < 0 ? 0 : i] as OpPlan, 0, undefined, prefer);
   }
 
   /** Steering weights per domain, computed once per sequence (coverage moves slowly). */
@@ -278,7 +286,7 @@ export class Generator {
     }
     const args = plan.regs.map((r) => values.get(r.name) as Val);
     const docArgs = plan.regs.map((r, i) => `${r.name}=${showVal(args[i] as Val)}`).join(' ');
-    const step: CallStep = { kind: 'call', dom: caller.id, vcpu: rng.chance(0.9) ? 0 : rng.below(caller.vcpus), id: plan.id, plan, nr: plan.nr, args, writes: ctx.writes, reads: ctx.reads, outputs: ctx.outputs, used: ctx.used, rawPtrs: ctx.rawPtrs, doc: `${plan.id} ${docArgs}` };
+    const step: CallStep = { kind: 'call', dom: caller.id, vcpu: rng.chance(0.9) ? 0 : rng.below(caller.vcpus), id: plan.id, plan, nr: plan.nr, args, writes: ctx.writes, reads: ctx.reads, outputs: ctx.outputs, used: ctx.used, rawPtrs: ctx.rawPtrs, ...(ctx.lie ? { overrun: true } : {}), doc: `${plan.id} ${docArgs}` };
     if (depth === 0) st.prev = step;
     return step;
   }
@@ -309,7 +317,10 @@ export class Generator {
       }
       case 'count': {
         const n = lengths.get(r.countOf ?? '') ?? 1;
-        return rng.chance(0.9) ? BigInt(n) : rng.pick(edges(r.node?.size ? r.node.size * 8 : 32));
+        if (rng.chance(0.9)) return BigInt(n);
+        const lie = rng.pick(edges(r.node?.size ? r.node.size * 8 : 32));
+        if (lie > BigInt(n)) ctx.lie = true;
+        return lie;
       }
       case 'pointer': {
         const n = lengths.get(r.name) ?? 1;
@@ -734,7 +745,11 @@ export class Generator {
     }
     if (f.node.k === 'int') {
       const counted = lengths?.get(f.name);
-      if (counted !== undefined) return this.asTemplate(rng.chance(0.88) ? BigInt(counted) : rng.pick(edges(f.node.size * 8)), tmpl, f.node, at, patches);
+      if (counted !== undefined) {
+        const v = rng.chance(0.88) ? BigInt(counted) : rng.pick(edges(f.node.size * 8));
+        if (v > BigInt(counted)) ctx.lie = true;
+        return this.asTemplate(v, tmpl, f.node, at, patches);
+      }
       const given = pre.get(f.name);
       return this.leaf(rng, st, ctx, f.node, tmpl, p, at, patches, readIdx, given, f);
     }
@@ -820,6 +835,8 @@ export class Generator {
       if (i < (argsF.node.length ?? 0)) putVal(w, off + argsF.offset + i * word, word, a);
     });
     ctx.writes.push(...inner.writes);
+    if (inner.overrun) ctx.lie = true;
+    ctx.rawPtrs.push(...(inner.rawPtrs ?? []));
     // The nested call's own reads are compared too (they follow the outer struct's).
     ctx.reads.push(...inner.reads);
   }
@@ -863,16 +880,40 @@ export class Generator {
       { res: 'grant_ref', dom: d.id, caller: grantee.id, v: BigInt(ref) },
       { res: 'domid', dom: grantee.id, caller: grantee.id, v: BigInt(d.id) },
     ];
+    st.focus = 3;
     return { kind: 'write', w: { dom: d.id, at: { base: 'grant', off: ref * enc.codec.size }, bytes, patches }, offer: { dom: d.id, ref }, doc: `domain ${d.id} offers grant ${ref} to domain ${grantee.id} (flags 0x${flags.toString(16)}, page ${page})` };
   }
 
   /** The guest flips event bits in its shared_info (mask or clear pending). */
-  private pokeSharedInfo(rng: Rng): FStep | undefined {
+  private pokeSharedInfo(rng: Rng, st: SeqState): FStep | undefined {
     const d = rng.pick(this.domains);
     const lay = this.plans.compilers.get(d.arch.name)?.engine.named('struct shared_info');
-    const field = rng.chance(0.5) ? 'evtchn_mask' : 'evtchn_pending';
+    const field = rng.chance(0.6) ? 'evtchn_mask' : 'evtchn_pending';
     const at = lay?.fields[field];
     if (!at) return undefined;
+    const vi = lay?.fields['vcpu_info'];
+    const eng = this.plans.compilers.get(d.arch.name)?.engine;
+    if (vi && eng && rng.chance(0.3)) {
+      // The guest's upcall handler: it clears evtchn_upcall_pending and the selector word of a vCPU's vcpu_info.
+      const info = eng.named('struct vcpu_info');
+      const up = info.fields['evtchn_upcall_pending'];
+      const sel = info.fields['evtchn_pending_sel'];
+      if (up && sel) {
+        const v = rng.below(d.vcpus);
+        const base = vi.offset + v * info.size;
+        const bytes = new Uint8Array(sel.offset + sel.size - up.offset);
+        return { kind: 'write', w: { dom: d.id, at: { base: 'shared', off: base + up.offset }, bytes, patches: [] }, doc: `domain ${d.id} handles its upcall on vCPU ${v} (clears evtchn_upcall_pending and the selector)` };
+      }
+    }
+    const ports = st.pool('evtchn_port', d.id).filter((v): v is bigint => typeof v === 'bigint' && v < BigInt(at.size * 8));
+    if (ports.length > 0 && rng.chance(0.7)) {
+      // The guest sets (or clears) the bit of one of its ports, as its event code does; the port's operations may follow.
+      const port = rng.pick(ports);
+      const set = rng.chance(0.8);
+      st.recent = [{ res: 'evtchn_port', dom: d.id, caller: d.id, v: port }];
+      st.focus = 3;
+      return { kind: 'write', w: { dom: d.id, at: { base: 'shared', off: at.offset + Number(port >> 3n) }, bytes: Uint8Array.of(set ? 1 << Number(port & 7n) : 0), patches: [] }, doc: `domain ${d.id} ${set ? 'sets' : 'clears'} port ${port} in its ${field}` };
+    }
     const word = d.bits / 8;
     const bytes = new Uint8Array(word);
     for (let i = 0; i < word; i++) bytes[i] = rng.chance(0.5) ? 0 : rng.below(256);

@@ -68,6 +68,8 @@ export interface CallStep {
   writes: WriteSpec[];
   reads: ReadSpec[];
   outputs: Output[];
+  /** A count larger than the elements generated: Xen reads, and writes back, past them (into whatever follows). */
+  overrun?: boolean;
   /** Pointers given as plain numbers (NULL, edge values): the caller's memory Xen may access there. */
   rawPtrs?: bigint[];
   /** Handles the call names (resource, the domain they belong to, value): kept for later steps when the call succeeds. */
