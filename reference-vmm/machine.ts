@@ -112,6 +112,8 @@ export class ConfigError extends Error {
 
 interface DomainSnapshot {
   p2m: Int32Array;
+  /** The sparse part of the p2m (none when empty). */
+  sparse: Map<number, number> | undefined;
   ports: PortTableSnapshot;
   vcpus: { online: boolean; virqToPort: Int32Array }[];
   consoleLength: number;
@@ -256,6 +258,7 @@ export class Machine {
     for (const d of this.domains.values()) {
       domains.set(d.id, {
         p2m: d.memory.p2m.slice(),
+        sparse: d.memory.sparse.size > 0 ? new Map(d.memory.sparse) : undefined,
         ports: d.ports.snapshot(),
         vcpus: d.vcpus.map((v) => ({ online: v.online, virqToPort: v.virqToPort.slice() })),
         consoleLength: d.console.length,
@@ -276,8 +279,12 @@ export class Machine {
     for (const [id, ds] of s.domains) {
       const d = this.domains.get(id);
       if (!d) throw new Error(`snapshot names domain ${id}, which this machine never had`);
-      d.memory.p2m = ds.p2m.slice();
+      // The dense p2m in place when its size is unchanged (the usual case), else a copy.
+      if (d.memory.p2m.length === ds.p2m.length) d.memory.p2m.set(ds.p2m);
+      else d.memory.p2m = ds.p2m.slice();
       d.memory.maxFrames = ds.p2m.length;
+      if (ds.sparse) d.memory.sparse = new Map(ds.sparse);
+      else if (d.memory.sparse.size > 0) d.memory.sparse = new Map();
       d.ports.restore(ds.ports);
       ds.vcpus.forEach((v, i) => {
         const live = d.vcpus[i] as Vcpu;
@@ -305,14 +312,23 @@ export class Machine {
   invariants(): string[] {
     const out: string[] = [];
     // Core: every populated guest frame is a frame of this machine owned by that domain.
+    const owner = this.frames.owner;
+    const nFrames = this.frames.count;
     for (const d of this.domains.values()) {
-      d.memory.p2m.forEach((m, g) => {
-        if (m < 0) return;
-        if (!this.frames.valid(m)) out.push(`domain ${d.id}: gfn ${g} maps to frame ${m}, which does not exist`);
-        else if (this.frames.owner[m] !== d.id && !this.foreignMapped(d.id, g)) out.push(`domain ${d.id}: gfn ${g} maps to frame ${m}, owned by ${this.frames.owner[m]}`);
-      });
+      const p2m = d.memory.p2m;
+      for (let g = 0; g < p2m.length; g++) {
+        const m = p2m[g] as number;
+        if (m < 0) continue;
+        if (m >= nFrames) out.push(`domain ${d.id}: gfn ${g} maps to frame ${m}, which does not exist`);
+        else if (owner[m] !== d.id && !this.foreignMapped(d.id, g)) out.push(`domain ${d.id}: gfn ${g} maps to frame ${m}, owned by ${owner[m]}`);
+      }
+      for (const [g, m] of d.memory.sparse) {
+        if (m < 0 || m >= nFrames) out.push(`domain ${d.id}: gfn ${g} maps to frame ${m}, which does not exist`);
+        else if (owner[m] !== d.id && !this.foreignMapped(d.id, g)) out.push(`domain ${d.id}: gfn ${g} maps to frame ${m}, owned by ${owner[m]}`);
+      }
+      const state = d.ports.state;
       for (let p = 0; p < d.ports.valid; p++) {
-        if (d.ports.state[p] !== PortState.Interdomain) continue;
+        if (state[p] !== PortState.Interdomain) continue;
         const peer = this.domains.get(d.ports.remoteDom[p] as number);
         const rp = d.ports.remotePort[p] as number;
         if (!peer || !peer.ports.isValid(rp) || peer.ports.state[rp] !== PortState.Interdomain || peer.ports.remoteDom[rp] !== d.id || peer.ports.remotePort[rp] !== p) {

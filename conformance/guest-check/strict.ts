@@ -31,16 +31,16 @@ export interface StrictOptions {
 /** The populated guest frames of a domain as [first gfn, count] runs. */
 export function ownedRanges(d: Domain): [number, number][] {
   const out: [number, number][] = [];
-  const p2m = d.memory.p2m;
   let start = -1;
-  for (let g = 0; g <= p2m.length; g++) {
-    const populated = g < p2m.length && (p2m[g] as number) >= 0;
-    if (populated && start < 0) start = g;
-    if (!populated && start >= 0) {
-      out.push([start, g - start]);
-      start = -1;
+  let prev = -2;
+  d.memory.forEachMapped((g) => {
+    if (g !== prev + 1) {
+      if (start >= 0) out.push([start, prev + 1 - start]);
+      start = g;
     }
-  }
+    prev = g;
+  });
+  if (start >= 0) out.push([start, prev + 1 - start]);
   return out;
 }
 

@@ -80,7 +80,8 @@ export class ReferenceSession implements Session {
   execSync(instrs: readonly Instr[]): ExecResult {
     const results: InstrResult[] = [];
     const vmm = this.vmm;
-    for (const [k, ins] of instrs.entries()) {
+    for (let k = 0; k < instrs.length; k++) {
+      const ins = instrs[k] as Instr;
       switch (ins.op) {
         case 'write': {
           const d = vmm.machine.domain(ins.dom);
@@ -100,8 +101,9 @@ export class ReferenceSession implements Session {
         }
         case 'call': {
           const regs: Record<string, bigint> = {};
-          for (const [r, o] of Object.entries(ins.regs)) {
-            const v = this.operand(o);
+          for (const r in ins.regs) {
+            const o = ins.regs[r] as Operand;
+            const v = typeof o === 'bigint' ? o : this.operand(o);
             if (typeof v === 'string') return { results, error: `instruction ${k}: ${v}` };
             regs[r] = v;
           }

@@ -34,7 +34,11 @@ export class GuestFault extends Error {
   override name = 'GuestFault';
 
   constructor(public readonly addr: bigint, public readonly size: number) {
+    // Faults are control flow (the dispatcher answers -EFAULT), frequent under fuzzing: no stack trace is captured.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`guest fault: ${size} bytes at 0x${addr.toString(16)}`);
+    Error.stackTraceLimit = limit;
   }
 }
 

@@ -79,7 +79,13 @@ export function runtimeFile(printer: TsPrinter): GeneratedFile {
       ctors: [
         {
           parameters: [{ name: 'addr', type: 'bigint', isReadonly: true, scope: Scope.Public }, { name: 'size', type: 'number', isReadonly: true, scope: Scope.Public }],
-          statements: ['super(`guest fault: ${size} bytes at 0x${addr.toString(16)}`);'],
+          statements: [
+            '// Faults are control flow (the dispatcher answers -EFAULT), frequent under fuzzing: no stack trace is captured.',
+            'const limit = Error.stackTraceLimit;',
+            'Error.stackTraceLimit = 0;',
+            'super(`guest fault: ${size} bytes at 0x${addr.toString(16)}`);',
+            'Error.stackTraceLimit = limit;',
+          ],
         },
       ],
     },

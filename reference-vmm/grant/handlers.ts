@@ -97,17 +97,20 @@ export function grantHandlers(vmm: ReferenceVmm): XenHandler<CallContext> {
     return undefined;
   };
 
-  const statusOffset = new Map<string, number>();
+  const statusOffset = new Map<string, Map<string, number>>();
+  const statusBytes = new Uint8Array(2);
   /** Writes only an element's status field (Xen's __copy_field_to_guest(..., status)). */
   const writeStatus = (d: Domain, struct: string, addr: bigint, status: number): void => {
-    const key = `${d.arch.name}/${struct}`;
-    let off = statusOffset.get(key);
+    let byArch = statusOffset.get(struct);
+    if (!byArch) statusOffset.set(struct, (byArch = new Map()));
+    let off = byArch.get(d.arch.name);
     if (off === undefined) {
       off = (g.layout(d).named(struct).fields['status'] as { offset: number }).offset;
-      statusOffset.set(key, off);
+      byArch.set(d.arch.name, off);
     }
-    const bytes = new Uint8Array(2);
-    new DataView(bytes.buffer).setInt16(0, status, true);
+    const bytes = statusBytes;
+    bytes[0] = status & 0xff;
+    bytes[1] = (status >> 8) & 0xff;
     const at = addr + BigInt(off);
     if (at > BigInt(Number.MAX_SAFE_INTEGER) || !d.memory.write(gaddr(Number(at)), bytes)) throw new GuestFault(at, 2);
   };

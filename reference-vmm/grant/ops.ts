@@ -957,8 +957,8 @@ export class GrantTables {
     if (!fr.valid(mfn)) return this.s('GNTST_bad_page');
     // steal_page: only a page of the caller with no reference beyond its allocation.
     if (fr.owner[mfn] !== d.id || this.special(d, mfn) || fr.refCount[mfn] !== 1 || fr.typeCount[mfn] !== 0) return this.s('GNTST_bad_page');
-    const g = d.memory.p2m.indexOf(mfn);
-    if (g >= 0) d.memory.set(gfn(g), undefined);
+    const g = d.memory.gfnsOf(mfn)[0];
+    if (g !== undefined) d.memory.set(g, undefined);
     // The page leaves the sender (tot_pages drops at once); on a later failure it is freed, lost to both.
     fr.owner[mfn] = NO_DOMAIN;
     if (ram) ram.owner[mfn] = NO_DOMAIN;

@@ -55,6 +55,12 @@ export class FrameTable {
   private freeStack: Int32Array;
   private freeTop: number;
   private current: FramesSnapshot | undefined;
+  /**
+   * One past the highest frame ever allocated (never lowered). Frames above it were never
+   * handed out; invariant checks scan below it and only compare the rest with a free
+   * frame's metadata (memcmp), which a stray write there still fails.
+   */
+  highWater = 0;
   /** Pages whose contents the last `restore()` copied back (the ones written since the snapshot). */
   pagesRestored = 0;
   /** 1 where the current snapshot's undo log already holds the page. */
@@ -98,6 +104,7 @@ export class FrameTable {
 
   /** Gives a free frame to a domain: a writable page with one reference, zeroed. */
   private claim(f: number, domid: number): void {
+    if (f >= this.highWater) this.highWater = f + 1;
     this.owner[f] = domid;
     this.type[f] = PageType.Writable;
     this.typeCount[f] = 0;
@@ -151,8 +158,13 @@ export class FrameTable {
     const s = this.current;
     if (s === undefined || this.saved[f] === 1) return;
     this.saved[f] = 1;
-    s.undo.set(f, this.bytes.slice(f * PAGE_SIZE, (f + 1) * PAGE_SIZE));
+    const copy = this.spare.pop() ?? new Uint8Array(PAGE_SIZE);
+    copy.set(this.bytes.subarray(f * PAGE_SIZE, (f + 1) * PAGE_SIZE));
+    s.undo.set(f, copy);
   }
+
+  /** Page buffers of undo logs already restored, for reuse (a fuzzer restores thousands of times a second). */
+  private readonly spare: Uint8Array[] = [];
 
   /** A frame's bytes, for reading. */
   read(f: Mfn): Uint8Array {
@@ -183,10 +195,25 @@ export class FrameTable {
     for (const [f, page] of s.undo) {
       this.bytes.set(page, f * PAGE_SIZE);
       this.saved[f] = 0;
+      if (this.spare.length < 256) this.spare.push(page);
     }
     s.undo.clear();
     this.meta.set(s.meta);
     this.freeStack.set(s.freeList);
     this.freeTop = s.freeList.length;
   }
+}
+
+const asBuffer = (a: Int32Array, from = 0): Buffer => Buffer.from(a.buffer, a.byteOffset + 4 * from, 4 * (a.length - from));
+let zeros = new Int32Array(0);
+let minusOnes = new Int32Array(0);
+/** Whether a[from..] is all 0 (a native compare). */
+export function zeroTail(a: Int32Array, from: number): boolean {
+  if (zeros.length < a.length) zeros = new Int32Array(a.length);
+  return Buffer.compare(asBuffer(a, from), asBuffer(zeros.subarray(0, a.length - from))) === 0;
+}
+/** Whether a[from..] is all NO_OWNER (a native compare). */
+export function freeTail(a: Int32Array, from: number): boolean {
+  if (minusOnes.length < a.length) minusOnes = new Int32Array(a.length).fill(NO_OWNER);
+  return Buffer.compare(asBuffer(a, from), asBuffer(minusOnes.subarray(0, a.length - from))) === 0;
 }

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { gfn, mfn, PAGE_SIZE } from '../addr.js';
 import { FrameTable } from './frames.js';
-import { GuestMemory } from './guest.js';
+import { DENSE_GFNS, GuestMemory, MAX_GFNS } from './guest.js';
 
 function twoFramesApart() {
   const frames = new FrameTable(8);
@@ -59,5 +59,32 @@ describe('reference-vmm guest memory', () => {
     expect(frames.read(a)[0]).toBe(1);
     expect(frames.read(mfn(2))[5]).toBe(0);
     expect(frames.pagesRestored).toBe(2);
+  });
+
+  it('a mapping at a far gfn is one sparse entry: lookup, locate, the M2P and unmapping see it, the dense p2m does not grow', () => {
+    const { frames, mem, a, b } = twoFramesApart();
+    const far = gfn(MAX_GFNS - 2);
+    mem.set(far, b);
+    expect(mem.p2m.length).toBe(4);
+    expect(mem.sparse.size).toBe(1);
+    expect(mem.lookup(far)).toBe(b);
+    expect(mem.lookup(gfn(DENSE_GFNS + 5))).toBeUndefined();
+    expect(mem.locate(BigInt(far) * BigInt(PAGE_SIZE) + 8n, 8)).toBe(b * PAGE_SIZE + 8);
+    expect(mem.gfnsOf(b)).toEqual([1, far]);
+    expect(mem.populated()).toBe(3);
+    expect(mem.highestMapped()).toBe(far);
+    const seen: number[] = [];
+    mem.forEachMapped((g) => seen.push(g));
+    expect(seen).toEqual([0, 1, far]);
+    mem.set(far, undefined);
+    expect(mem.sparse.size).toBe(0);
+    expect(mem.highestMapped()).toBe(1);
+    // Below DENSE_GFNS the dense part grows as before; unmapping beyond it changes nothing.
+    mem.set(gfn(9), a);
+    expect(mem.p2m.length).toBe(10);
+    mem.set(gfn(20), undefined);
+    expect(mem.p2m.length).toBe(10);
+    expect(() => mem.set(gfn(MAX_GFNS), a)).toThrow(RangeError);
+    expect(frames.count).toBe(8);
   });
 });

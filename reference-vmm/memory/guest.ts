@@ -21,6 +21,13 @@ const MAX_SAFE_ADDRESS = BigInt(Number.MAX_SAFE_INTEGER);
 /** The largest p2m the model keeps (2^24 frames = 64 GiB of guest-physical space). */
 export const MAX_GFNS = 1 << 24;
 
+/**
+ * Guest frames below this (16 MiB of guest-physical space, more than the model's domains
+ * populate) are kept in a dense array; those above, in a map of the populated ones: like
+ * Xen's radix p2m, a mapping at a far gfn costs one entry, not the array up to it.
+ */
+export const DENSE_GFNS = 1 << 12;
+
 interface Bounce {
   offset: number;
   pieces: { at: number; length: number }[];
@@ -30,8 +37,10 @@ interface Bounce {
 
 /** The p2m of one domain and access to its memory through the machine's frames. */
 export class GuestMemory implements DispatchMemory {
-  /** gfn → mfn, INVALID_MFN where unpopulated. */
+  /** gfn → mfn below `maxFrames` (the dense part, at most DENSE_GFNS), INVALID_MFN where unpopulated. */
   p2m: Int32Array;
+  /** gfn → mfn at and above DENSE_GFNS, populated entries only. */
+  sparse = new Map<number, number>();
   readonly view: DataView;
   private bounces: Bounce[] = [];
   private bounceTop = 0;
@@ -50,21 +59,63 @@ export class GuestMemory implements DispatchMemory {
 
   /** The machine frame behind a guest frame, or undefined. */
   lookup(g: Gfn): Mfn | undefined {
-    if (!Number.isInteger(g) || g < 0 || g >= this.maxFrames) return undefined;
-    const m = this.p2m[g] as number;
-    return m === INVALID_MFN ? undefined : mfn(m);
+    if (g >= 0 && g < this.maxFrames && Number.isInteger(g)) {
+      const m = this.p2m[g] as number;
+      return m === INVALID_MFN ? undefined : mfn(m);
+    }
+    if (this.sparse.size === 0 || !Number.isInteger(g)) return undefined;
+    const m = this.sparse.get(g);
+    return m === undefined ? undefined : mfn(m);
   }
 
   /** Maps a guest frame to a machine frame (undefined: unmap); the p2m grows as needed. */
   set(g: Gfn, m: Mfn | undefined): void {
     if (!Number.isInteger(g) || g < 0 || g >= MAX_GFNS) throw new RangeError(`gfn ${g} beyond the largest p2m (${MAX_GFNS} frames)`);
-    if (g >= this.maxFrames) this.grow(g + 1);
+    if (g >= DENSE_GFNS) {
+      if (m === undefined) this.sparse.delete(g);
+      else this.sparse.set(g, m);
+      return;
+    }
+    if (g >= this.maxFrames) {
+      if (m === undefined) return;
+      this.grow(g + 1);
+    }
     this.p2m[g] = m === undefined ? INVALID_MFN : m;
   }
 
-  /** Extends the p2m to `frames` entries (new entries unpopulated). */
+  /** Calls `f` for every populated guest frame, in gfn order within each part (dense, then sparse). */
+  forEachMapped(f: (g: number, m: number) => void): void {
+    const p2m = this.p2m;
+    for (let g = 0; g < p2m.length; g++) {
+      const m = p2m[g] as number;
+      if (m !== INVALID_MFN) f(g, m);
+    }
+    if (this.sparse.size > 0) for (const g of [...this.sparse.keys()].sort((a, b) => a - b)) f(g, this.sparse.get(g) as number);
+  }
+
+  /** Every guest frame mapping machine frame `m` (the M2P, found the slow way). */
+  gfnsOf(m: number): Gfn[] {
+    const out: Gfn[] = [];
+    const p2m = this.p2m;
+    for (let g = 0; g < p2m.length; g++) if (p2m[g] === m) out.push(gfn(g));
+    if (this.sparse.size > 0) for (const [g, x] of this.sparse) if (x === m) out.push(gfn(g));
+    return out.sort((a, b) => a - b);
+  }
+
+  /** The highest populated guest frame, or -1. */
+  highestMapped(): number {
+    let top = -1;
+    for (const g of this.sparse.keys()) if (g > top) top = g;
+    if (top >= 0) return top;
+    const p2m = this.p2m;
+    for (let g = p2m.length - 1; g >= 0; g--) if ((p2m[g] as number) !== INVALID_MFN) return g;
+    return -1;
+  }
+
+  /** Extends the dense p2m to `frames` entries (new entries unpopulated). */
   grow(frames: number): void {
     if (frames <= this.maxFrames) return;
+    if (frames > DENSE_GFNS) throw new RangeError(`the dense p2m ends at ${DENSE_GFNS} frames; frames above it are kept sparse`);
     const p = new Int32Array(frames).fill(INVALID_MFN);
     p.set(this.p2m);
     this.p2m = p;
@@ -75,7 +126,7 @@ export class GuestMemory implements DispatchMemory {
   populated(): number {
     let n = 0;
     for (const m of this.p2m) if (m !== INVALID_MFN) n++;
-    return n;
+    return n + this.sparse.size;
   }
 
   /**
@@ -91,7 +142,7 @@ export class GuestMemory implements DispatchMemory {
     const off = a - first * PAGE_SIZE;
     if (off + size <= PAGE_SIZE) {
       // Within one page (the usual case): no bounce, at most one page to save.
-      const m = first < this.maxFrames ? (this.p2m[first] as number) : INVALID_MFN;
+      const m = first < this.maxFrames ? (this.p2m[first] as number) : this.sparse.size === 0 ? INVALID_MFN : (this.sparse.get(first) ?? INVALID_MFN);
       if (m === INVALID_MFN) return -1;
       if (size > 0) this.frames.touch(m);
       return m * PAGE_SIZE + off;

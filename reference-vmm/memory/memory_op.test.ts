@@ -483,6 +483,30 @@ describe('reference-vmm memory_op', () => {
     clean();
   });
 
+  it('memory_op$XENMEM_add_to_physmap at a far gfn: one sparse p2m entry, moved back and undone by a restore', () => {
+    const { vmm, g, d, clean } = setup();
+    const si = d(2).sharedInfoFrame;
+    const snap = vmm.machine.snapshot();
+    const far = 0xfffff0n;
+    const add = (sp: string, idx: bigint, gpfn: bigint) => g(2).memory_op$XENMEM_add_to_physmap({ domid: SELF, size: 0, space: C(sp), idx, gpfn }).result;
+    const dense = d(2).memory.p2m.length;
+    expect(add('XENMAPSPACE_shared_info', 0n, far)).toBe(0n);
+    expect(d(2).memory.lookup(gfn(Number(far)))).toBe(si);
+    expect(d(2).memory.p2m.length).toBe(dense);
+    expect(g(2).memory_op$XENMEM_maximum_gpfn({ domid: SELF }).result).toBe(far);
+    // A RAM page moved up there and back.
+    const f5 = d(2).memory.lookup(gfn(5))!;
+    expect(add('XENMAPSPACE_gmfn', 5n, far + 1n)).toBe(0n);
+    expect(d(2).memory.lookup(gfn(Number(far) + 1))).toBe(f5);
+    expect(add('XENMAPSPACE_gmfn', far + 1n, 5n)).toBe(0n);
+    expect(d(2).memory.lookup(gfn(5))).toBe(f5);
+    expect(vmm.machine.invariants()).toEqual([]);
+    vmm.machine.restore(snap);
+    expect(d(2).memory.sparse.size).toBe(0);
+    expect(d(2).memory.lookup(gfn(16))).toBe(si);
+    clean();
+  });
+
   it('memory_op$XENMEM_add_to_physmap: moves shared_info, maps an own gfn elsewhere, frees RAM it lands on', () => {
     const { g, d, tot, owner, clean } = setup();
     const si = d(2).sharedInfoFrame;

@@ -38,7 +38,7 @@ import { constantValue, LayoutEngine } from '../../spec/index.js';
 import { type Gfn, type Mfn, gaddr, gfn, mfn, PAGE_SHIFT, PAGE_SIZE } from '../addr.js';
 import type { GrantTables } from '../grant/ops.js';
 import type { Domain, E820Entry, Machine } from '../machine.js';
-import { NO_OWNER } from './frames.js';
+import { freeTail, NO_OWNER } from './frames.js';
 import { MAX_GFNS } from './guest.js';
 
 /**
@@ -160,10 +160,7 @@ export class MemoryOps {
 
   /** Every gfn at which d's p2m maps frame f (the M2P, found the slow way). */
   private gfnsOf(d: Domain, f: number): Gfn[] {
-    const out: Gfn[] = [];
-    const p2m = d.memory.p2m;
-    for (let g = 0; g < p2m.length; g++) if (p2m[g] === f) out.push(gfn(g));
-    return out;
+    return d.memory.gfnsOf(f);
   }
 
   /** Maps 2^order frames from `base` at gfn `g` onwards; false when beyond the model's p2m. */
@@ -515,11 +512,7 @@ export class MemoryOps {
 
   /** domain_get_maximum_gpfn: translated, the highest mapped gfn; PV, shared_info's arch.max_pfn (the guest's own) less one. */
   private maximumGpfn(d: Domain): number {
-    if (isTranslated(d)) {
-      const p2m = d.memory.p2m;
-      for (let g = p2m.length - 1; g >= 0; g--) if ((p2m[g] as number) >= 0) return g;
-      return 0;
-    }
+    if (isTranslated(d)) return Math.max(0, d.memory.highestMapped());
     const e = new LayoutEngine(this.m.spec, d.arch);
     const at = (e.named('struct shared_info').fields['arch']?.offset ?? 0) + (e.named('struct arch_shared_info').fields['max_pfn']?.offset ?? 0);
     const page = this.m.frames.read(d.sharedInfoFrame);
@@ -873,32 +866,63 @@ export class MemoryOps {
   invariants(): string[] {
     const out: string[] = [];
     const frames = this.m.frames;
-    const ramCount = new Map<number, number>();
-    for (let f = 0; f < frames.count; f++) {
-      const o = this.ram.owner[f] as number;
+    const n = frames.count;
+    const ramOwner = this.ram.owner;
+    const owner = frames.owner;
+    // RAM frames per domain: slot[domid] is 1 + the domain's index in `count` (0: no domain).
+    const slot = this.slotScratch;
+    const doms = this.m.domains;
+    if (this.countScratch.length < doms.size) this.countScratch = new Int32Array(doms.size);
+    const count = this.countScratch;
+    count.fill(0);
+    let k = 0;
+    for (const d of doms.values()) if (d.id >= 0 && d.id < slot.length) slot[d.id] = ++k;
+    if (this.seen.length !== n) this.seen = new Int32Array(n);
+    // Frames above the high-water mark were never allocated: nothing to count when none is RAM.
+    const hw = frames.highWater < n && freeTail(ramOwner, frames.highWater) ? frames.highWater : n;
+    for (let f = 0; f < hw; f++) {
+      const o = ramOwner[f] as number;
       if (o === NO_OWNER) continue;
-      if (frames.owner[f] !== o) out.push(`frame ${f} is RAM of domain ${o} but owned by ${frames.owner[f]}`);
-      else ramCount.set(o, (ramCount.get(o) ?? 0) + 1);
+      if (owner[f] !== o) out.push(`frame ${f} is RAM of domain ${o} but owned by ${owner[f]}`);
+      else {
+        const i = (slot[o] ?? 0) - 1;
+        if (i >= 0) count[i]!++;
+      }
     }
-    for (const d of this.m.domains.values()) {
-      const n = ramCount.get(d.id) ?? 0;
-      if (n !== d.totPages) out.push(`domain ${d.id}: tot_pages ${d.totPages} but ${n} RAM frames`);
-      if (this.ram.owner[d.sharedInfoFrame] !== NO_OWNER) out.push(`domain ${d.id}: shared_info frame ${d.sharedInfoFrame} counted as RAM`);
-      for (const [g, f] of this.foreign.get(d.id) ?? []) {
-        if (d.memory.lookup(gfn(g)) !== f) out.push(`domain ${d.id}: foreign mapping at gfn ${g} is not in the p2m`);
-        if ((frames.refCount[f] as number) < 2) out.push(`domain ${d.id}: foreign frame ${f} at gfn ${g} holds no reference`);
+    for (const d of doms.values()) if (d.id >= 0 && d.id < slot.length) slot[d.id] = 0;
+    k = 0;
+    for (const d of doms.values()) {
+      const c = d.id >= 0 && d.id < slot.length ? (count[k++] as number) : 0;
+      if (c !== d.totPages) out.push(`domain ${d.id}: tot_pages ${d.totPages} but ${c} RAM frames`);
+      if (ramOwner[d.sharedInfoFrame] !== NO_OWNER) out.push(`domain ${d.id}: shared_info frame ${d.sharedInfoFrame} counted as RAM`);
+      const foreign = this.foreign.get(d.id);
+      if (foreign) {
+        for (const [g, f] of foreign) {
+          if (d.memory.lookup(gfn(g)) !== f) out.push(`domain ${d.id}: foreign mapping at gfn ${g} is not in the p2m`);
+          if ((frames.refCount[f] as number) < 2) out.push(`domain ${d.id}: foreign frame ${f} at gfn ${g} holds no reference`);
+        }
       }
       if (!isTranslated(d)) continue;
-      const seen = new Set<number>();
-      d.memory.p2m.forEach((m, g) => {
+      const seen = this.seen;
+      const stamp = ++this.stamp;
+      const p2m = d.memory.p2m;
+      const check = (g: number, m: number): void => {
         // A gfn where the domain maps a grant (its own, too) is not its RAM mapping.
-        if (m < 0 || frames.owner[m] !== d.id || this.m.foreignMapped(d.id, g)) return;
-        if (seen.has(m)) out.push(`domain ${d.id}: frame ${m} mapped twice (again at gfn ${g})`);
-        seen.add(m);
-      });
+        if (m < 0 || owner[m] !== d.id || this.m.foreignMapped(d.id, g)) return;
+        if (seen[m] === stamp) out.push(`domain ${d.id}: frame ${m} mapped twice (again at gfn ${g})`);
+        seen[m] = stamp;
+      };
+      for (let g = 0; g < p2m.length; g++) check(g, p2m[g] as number);
+      for (const [g, m] of d.memory.sparse) check(g, m);
     }
     return out;
   }
+
+  /** Domain ids (below 2^15) to their index in countScratch, 0 between calls. */
+  private readonly slotScratch = new Int32Array(0x8000);
+  private countScratch = new Int32Array(8);
+  private seen = new Int32Array(0);
+  private stamp = 0;
 }
 
 interface MemopArgs {
@@ -915,7 +939,7 @@ interface MemopArgs {
 
 /** Marks the RAM a domain was built with: every populated frame but its shared_info. */
 export function markBuiltRam(ram: RamFrames, d: Domain): void {
-  d.memory.p2m.forEach((f) => {
-    if (f >= 0 && f !== d.sharedInfoFrame) ram.owner[f] = d.id;
+  d.memory.forEachMapped((_g, f) => {
+    if (f !== d.sharedInfoFrame) ram.owner[f] = d.id;
   });
 }

@@ -26,7 +26,7 @@ import { constantValue, findArch } from '../../spec/index.js';
 import { gaddr, PAGE_SIZE } from '../addr.js';
 import type { CallContext } from '../context.js';
 import type { Domain, Machine } from '../machine.js';
-import { NO_OWNER, PageType } from '../memory/frames.js';
+import { freeTail, NO_OWNER, PageType, zeroTail } from '../memory/frames.js';
 import { isPv32, isTranslated, PageTables, type PgOwner, pteFlags, pteMfn, pteOf, PTE } from './pagetables.js';
 import { MmState, NO_BASE, type VcpuMm } from './state.js';
 
@@ -525,30 +525,31 @@ export class PvMmu {
    */
   invariants(): string[] {
     const fr = this.m.frames;
+    const n = fr.count;
     // Scratch counters kept between calls (the fuzzer checks after every hypercall).
-    if (this.scratch.length !== 2 * fr.count) this.scratch = new Int32Array(2 * fr.count);
+    if (this.scratch.length !== 2 * n) this.scratch = new Int32Array(2 * n);
     else this.scratch.fill(0);
-    const refs = this.scratch.subarray(0, fr.count);
-    const types = this.scratch.subarray(fr.count);
+    const refs = this.scratch.subarray(0, n);
+    const types = this.scratch.subarray(n);
+    // The frame table's arrays, once (loads hoisted out of the loops below).
+    const owner = fr.owner;
+    const type = fr.type;
+    const typeCount = fr.typeCount;
+    const refCount = fr.refCount;
+    const pinned = fr.pinned;
+    const bytes = fr.bytes;
     const out: string[] = [];
     for (const h of this.holders) for (const x of h()) {
       refs[x.frame]! += x.refs;
       types[x.frame]! += x.typeRefs;
     }
-    for (let f = 0; f < fr.count; f++) {
-      if (fr.owner[f] !== NO_OWNER) refs[f]!++;
-      if (fr.pinned[f] === 1) {
-        if (!(fr.type[f]! >= PageType.L1 && fr.type[f]! <= PageType.L4) || fr.typeCount[f] === 0) out.push(`frame ${f} is pinned but is not a page table`);
-        refs[f]!++;
-        types[f]!++;
-      }
-    }
     for (const [domid, list] of this.state.vcpus) {
       const d = this.m.domains.get(domid);
-      list.forEach((v, i) => {
-        const root = d && isPv32(d) ? PageType.L3 : PageType.L4;
+      const root = d && isPv32(d) ? PageType.L3 : PageType.L4;
+      for (let i = 0; i < list.length; i++) {
+        const v = list[i]!;
         if (v.kernel !== NO_BASE) {
-          if (fr.type[v.kernel] !== root) out.push(`domain ${domid} vCPU ${i}: base pointer ${v.kernel} is not an L${root} table`);
+          if (type[v.kernel] !== root) out.push(`domain ${domid} vCPU ${i}: base pointer ${v.kernel} is not an L${root} table`);
           refs[v.kernel]!++;
           types[v.kernel]!++;
         }
@@ -556,15 +557,27 @@ export class PvMmu {
           refs[v.user]!++;
           types[v.user]!++;
         }
-      });
+      }
     }
-    for (let f = 0; f < fr.count; f++) {
-      const t = fr.type[f] as number;
-      if (!(t >= PageType.L1 && t <= PageType.L4) || fr.typeCount[f] === 0) continue;
+    // One pass: allocation and pin references, and the entries of every page table. Frames
+    // above the high-water mark were never allocated: when their metadata is a free frame's
+    // (compared natively), they hold nothing and the pass stops there.
+    const hw = fr.highWater < n && freeTail(owner, fr.highWater) && zeroTail(pinned, fr.highWater) && zeroTail(typeCount, fr.highWater) ? fr.highWater : n;
+    for (let f = 0; f < hw; f++) {
+      if (owner[f] !== NO_OWNER) refs[f]!++;
+      const t = type[f] as number;
+      const isPt = t >= PageType.L1 && t <= PageType.L4 && typeCount[f] !== 0;
+      if (pinned[f] === 1) {
+        if (!isPt) out.push(`frame ${f} is pinned but is not a page table`);
+        refs[f]!++;
+        types[f]!++;
+      }
+      if (!isPt) continue;
       const d = this.pt.ownerOf(f);
+      const base = f * PAGE_SIZE;
       for (let i = 0; i < PAGE_SIZE / 8; i++) {
-        // Most entries are not present: bit 0 of the low word says so without reading the entry.
-        if ((this.m.frames.view.getUint8(f * PAGE_SIZE + i * 8) & PTE.P) === 0) continue;
+        // Most entries are not present: bit 0 of the low byte says so without reading the entry.
+        if (((bytes[base + i * 8] as number) & PTE.P) === 0) continue;
         const e = this.pt.read(f, i);
         if ((pteFlags(e) & PTE.P) === 0) continue;
         const m = pteMfn(e);
@@ -574,7 +587,7 @@ export class PvMmu {
           refs[m]!++;
           if (this.pt.l1TakesType(pteFlags(e), d, this.pt.ownerOf(m))) {
             types[m]!++;
-            if (fr.type[m] !== PageType.Writable) out.push(`frame ${m} (type ${fr.type[m]}) is mapped writable by L1 ${f} slot ${i}`);
+            if (type[m] !== PageType.Writable) out.push(`frame ${m} (type ${type[m]}) is mapped writable by L1 ${f} slot ${i}`);
           }
           continue;
         }
@@ -586,9 +599,12 @@ export class PvMmu {
         types[m]!++;
       }
     }
-    for (let f = 0; f < fr.count; f++) {
-      if (fr.refCount[f] !== refs[f]) out.push(`frame ${f}: reference count ${fr.refCount[f]}, held ${refs[f]}`);
-      if (fr.typeCount[f] !== types[f]) out.push(`frame ${f}: type count ${fr.typeCount[f]} (type ${fr.type[f]}), held ${types[f]}`);
+    // Counts equal what holds them: compared in native code first, frame by frame only when not.
+    if (!sameInts(refCount, refs) || !sameInts(typeCount, types)) {
+      for (let f = 0; f < n; f++) {
+        if (refCount[f] !== refs[f]) out.push(`frame ${f}: reference count ${refCount[f]}, held ${refs[f]}`);
+        if (typeCount[f] !== types[f]) out.push(`frame ${f}: type count ${typeCount[f]} (type ${type[f]}), held ${types[f]}`);
+      }
     }
     return out;
   }
@@ -597,6 +613,11 @@ export class PvMmu {
 
   /** Other holders of frame references (e.g. grant mappings), counted by the invariants. */
   readonly holders: (() => Iterable<{ frame: number; refs: number; typeRefs: number }>)[] = [];
+}
+
+/** Whether two Int32Arrays of one length hold the same values (a native memory compare). */
+function sameInts(a: Int32Array, b: Int32Array): boolean {
+  return a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
 }
 
 /** A frame argument as a number (out-of-range values become NaN, no frame). */
