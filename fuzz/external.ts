@@ -8,44 +8,25 @@
  * event-channel bitmaps. A divergence is shrunk with the same delta debugging, every
  * candidate run again on the target (batch targets: one batch per round of candidates).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Instr, InstrResult, Program, ProgramDomain } from '../conformance/program.js';
-import { runScenarios } from '../conformance/runner.js';
-import { referenceTarget } from '../conformance/targets/reference.js';
 import type { BatchTarget, ExecResult, InteractiveTarget, MachineKnobs, Target } from '../conformance/target.js';
 import { gaddr } from '../reference-vmm/addr.js';
-import type { VmmOptions } from '../reference-vmm/vmm.js';
 import type { Spec } from '../spec/model.js';
 import { LayoutEngine } from '../spec/layout.js';
 import { findArch, findAbi } from '../spec/query.js';
 import { type Divergence, domFacts, type Finding, LocalFuzzer, sameResult, showInstrResult } from './engine.js';
 import { SpecPlans } from './plan.js';
 import { reproducer, reproducerYaml, type Provenance } from './reproducer.js';
-import type { FindingReport, ProgressTick, RunReport } from './run.js';
-import { fileNameOf } from './run.js';
+import type { FindingReport, RunOptions, RunReport } from './run.js';
+import { recordFinding } from './run.js';
 import { sameFailure, shrink } from './shrink.js';
 import { LowerError, lowerStep, type FStep, type Lowered, type Place } from './step.js';
 
-export interface ExternalRunOptions {
-  spec: Spec;
-  domains: readonly ProgramDomain[];
+export interface ExternalRunOptions extends RunOptions {
   target: Target;
   targetName: string;
-  seed: number;
-  worker?: number;
-  seconds?: number;
-  sequences?: number;
-  stopAtFirst?: boolean;
-  corpus?: string;
-  minSteps?: number;
-  maxSteps?: number;
-  vmm?: VmmOptions;
-  shrinkBudget?: number;
   /** Sequences per boot of a batch target (default 64). */
   batch?: number;
-  progress?: (p: ProgressTick) => void;
-  plans?: SpecPlans;
 }
 
 /** A generated sequence with the model's results. */
@@ -296,28 +277,5 @@ async function report(fz: ExternalFuzzer, f: Finding, o: ExternalRunOptions, fou
     ...(endBytes ? { endBytes } : {}),
   });
   const yaml = reproducerYaml(scenario, [`hyperabi fuzz finding: ${f.kind} at ${f.op}`, `target: ${o.targetName}; seed ${o.seed}, worker ${o.worker ?? 0}, sequence ${f.sequence}`, `reproduce: hyperabi replay <file> --target ${o.targetName}`]);
-  const [ref] = await runScenarios([scenario], referenceTarget(o.vmm ? { vmm: o.vmm } : {}), { spec: o.spec });
-  const [tgt] = modelOnly ? [ref] : await runScenarios([scenario], o.target, { spec: o.spec });
-  let file: string | undefined;
-  if (o.corpus) {
-    mkdirSync(o.corpus, { recursive: true });
-    file = join(o.corpus, fileNameOf(scenario.id));
-    writeFileSync(file, yaml);
-  }
-  return {
-    signature: `${f.kind}:${f.op}`,
-    kind: f.kind,
-    op: f.op,
-    message: f.message,
-    worker: o.worker ?? 0,
-    sequence: f.sequence,
-    foundAfterMs,
-    stepsBefore: f.steps.length,
-    stepsAfter: steps.length,
-    calls: steps.filter((s) => s.kind === 'call').length,
-    scenarioId: scenario.id,
-    yaml,
-    ...(file ? { file } : {}),
-    verified: { reference: ref?.status ?? 'error', target: tgt?.status ?? 'error', ...(tgt?.reason ? { reason: tgt.reason } : {}) },
-  };
+  return recordFinding({ spec: o.spec, ...(o.vmm ? { vmm: o.vmm } : {}), ...(o.corpus ? { corpus: o.corpus } : {}), target: modelOnly ? 'model-only' : o.target, scenario, yaml, finding: f, steps, worker: o.worker ?? 0, foundAfterMs });
 }

@@ -13,6 +13,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProgramDomain } from '../conformance/program.js';
+import type { Scenario } from '../conformance/scenario.js';
+import type { Target } from '../conformance/target.js';
 import { runScenarios, type Outcome } from '../conformance/runner.js';
 import { referenceTarget, type VmmFactory } from '../conformance/targets/reference.js';
 import { gaddr } from '../reference-vmm/addr.js';
@@ -24,16 +26,12 @@ import { endWindow, reproducer, reproducerYaml, type Provenance } from './reprod
 import { sameFailure, shrink } from './shrink.js';
 import type { FStep, Place } from './step.js';
 
-export interface LocalRunOptions {
+/** What every fuzzing run takes, whatever its target. */
+export interface RunOptions {
   spec: Spec;
   domains: readonly ProgramDomain[];
-  /** The target VMM (default: the correct reference VMM). */
-  factory?: VmmFactory;
   /** VMM options for both sides (a planted bug may need preemption). */
   vmm?: VmmOptions;
-  /** Names in reports: the target and, for a planted bug, its id. */
-  targetName?: string;
-  mutant?: string;
   seed: number;
   worker?: number;
   /** Stop after this many seconds (checked between sequences). */
@@ -50,6 +48,14 @@ export interface LocalRunOptions {
   /** Told about four times a second. */
   progress?: (p: ProgressTick) => void;
   plans?: SpecPlans;
+}
+
+export interface LocalRunOptions extends RunOptions {
+  /** The target VMM (default: the correct reference VMM). */
+  factory?: VmmFactory;
+  /** Names in reports: the target and, for a planted bug, its id. */
+  targetName?: string;
+  mutant?: string;
 }
 
 export interface ProgressTick {
@@ -162,27 +168,50 @@ async function report(fz: LocalFuzzer, f: Finding, o: LocalRunOptions, foundAfte
     `target: ${pv.target}${o.mutant ? ` (planted bug ${o.mutant})` : ''}; seed ${o.seed}, worker ${fz.worker}, sequence ${f.sequence}`,
     `reproduce: ${replayCmd}`,
   ]);
-  const [ref] = await runScenarios([scenario], referenceTarget(o.vmm ? { vmm: o.vmm } : {}), { spec: o.spec });
-  const [tgt] = await runScenarios([scenario], referenceTarget({ ...(o.factory ? { factory: o.factory } : {}), ...(o.vmm ? { vmm: o.vmm } : {}), name: o.targetName ?? 'target' }), { spec: o.spec });
+  const target = referenceTarget({ ...(o.factory ? { factory: o.factory } : {}), ...(o.vmm ? { vmm: o.vmm } : {}), name: o.targetName ?? 'target' });
+  return recordFinding({ spec: o.spec, ...(o.vmm ? { vmm: o.vmm } : {}), ...(o.corpus ? { corpus: o.corpus } : {}), target, scenario, yaml, finding: f, steps, worker: fz.worker, foundAfterMs });
+}
+
+/**
+ * The end of every finding, whatever the target: its reproducer run through the conformance
+ * runner on the reference VMM (it must pass) and on the target (it must not), written to the
+ * corpus when there is one, and the report.
+ */
+export async function recordFinding(x: {
+  spec: Spec;
+  vmm?: VmmOptions;
+  corpus?: string;
+  /** The target to run the reproducer on; 'model-only': the reference VMM's own outcome stands for it. */
+  target: Target | 'model-only';
+  scenario: Scenario;
+  yaml: string;
+  finding: Finding;
+  steps: readonly FStep[];
+  worker: number;
+  foundAfterMs: number;
+}): Promise<FindingReport> {
+  const { scenario, finding: f, steps } = x;
+  const [ref] = await runScenarios([scenario], referenceTarget(x.vmm ? { vmm: x.vmm } : {}), { spec: x.spec });
+  const [tgt] = x.target === 'model-only' ? [ref] : await runScenarios([scenario], x.target, { spec: x.spec });
   let file: string | undefined;
-  if (o.corpus) {
-    mkdirSync(o.corpus, { recursive: true });
-    file = join(o.corpus, fileNameOf(scenario.id));
-    writeFileSync(file, yaml);
+  if (x.corpus) {
+    mkdirSync(x.corpus, { recursive: true });
+    file = join(x.corpus, fileNameOf(scenario.id));
+    writeFileSync(file, x.yaml);
   }
   return {
     signature: `${f.kind}:${f.op}`,
     kind: f.kind,
     op: f.op,
     message: f.message,
-    worker: fz.worker,
+    worker: x.worker,
     sequence: f.sequence,
-    foundAfterMs,
+    foundAfterMs: x.foundAfterMs,
     stepsBefore: f.steps.length,
     stepsAfter: steps.length,
     calls: steps.filter((s) => s.kind === 'call').length,
     scenarioId: scenario.id,
-    yaml,
+    yaml: x.yaml,
     ...(file ? { file } : {}),
     verified: { reference: ref?.status ?? 'error', target: tgt?.status ?? 'error', ...(tgt?.reason ? { reason: tgt.reason } : {}) },
   };
