@@ -24,13 +24,19 @@ export const PAIR_MACHINE: readonly ProgramDomain[] = FULL_MACHINE.slice(0, 2);
 /** One 64-bit PV control domain (what the live Xen target runs). */
 export const SINGLE_MACHINE: readonly ProgramDomain[] = FULL_MACHINE.slice(0, 1);
 
+/** A machine with one vCPU per domain (targets that boot their domains with one, like live Xen's dom0). */
+const oneVcpu = (m: readonly ProgramDomain[]): readonly ProgramDomain[] => m.map((d) => ({ ...d, vcpus: 1 }));
+
+/** The machines tried, largest first. */
+export const MACHINES: readonly (readonly ProgramDomain[])[] = [FULL_MACHINE, PAIR_MACHINE, SINGLE_MACHINE, oneVcpu(PAIR_MACHINE), oneVcpu(SINGLE_MACHINE)];
+
 /** The largest machine a target accepts, and why the larger ones were refused. */
 export function machineFor(unsupported: ((domains: readonly ProgramDomain[]) => string | undefined) | undefined): { domains: readonly ProgramDomain[]; refused: string[] } {
   const refused: string[] = [];
-  for (const m of [FULL_MACHINE, PAIR_MACHINE, SINGLE_MACHINE]) {
+  for (const m of MACHINES) {
     const why = unsupported?.(m);
     if (why === undefined) return { domains: m, refused };
-    refused.push(`${m.length} domains: ${why}`);
+    refused.push(`${m.length} domain${m.length > 1 ? 's' : ''}${m.every((d) => d.vcpus === 1) ? ' with one vCPU each' : ''}: ${why}`);
   }
   throw new Error(`the target accepts none of the fuzzer's machines: ${refused.join('; ')}`);
 }
