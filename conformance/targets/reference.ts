@@ -73,6 +73,21 @@ export class ReferenceSession implements Session {
     return (v + (o.add ?? 0n)) | (o.or ?? 0n);
   }
 
+  /** Read results are views into 64 KiB chunks, never reused (a fresh typed array per read costs ten times more). */
+  private chunk = new Uint8Array(0);
+  private chunkUsed = 0;
+
+  private bytes(n: number): Uint8Array {
+    if (n > 4096) return new Uint8Array(n);
+    if (this.chunkUsed + n > this.chunk.length) {
+      this.chunk = new Uint8Array(65536);
+      this.chunkUsed = 0;
+    }
+    const out = this.chunk.subarray(this.chunkUsed, this.chunkUsed + n);
+    this.chunkUsed += n;
+    return out;
+  }
+
   exec(instrs: readonly Instr[]): Promise<ExecResult> {
     return Promise.resolve(this.execSync(instrs));
   }
@@ -119,7 +134,7 @@ export class ReferenceSession implements Session {
         }
         case 'read': {
           const d = vmm.machine.domain(ins.dom);
-          const out = new Uint8Array(ins.length);
+          const out = this.bytes(ins.length);
           results.push(d && d.memory.read(gaddr(Number(ins.addr)), out) ? { op: 'read', bytes: out } : { op: 'read', fault: true });
           break;
         }
