@@ -16,6 +16,7 @@ import { xenSpec } from '../spec/index.js';
 import { EventChannels } from './evtchn/ops.js';
 import { xenHandler, type CallContext } from './handlers.js';
 import { Machine, type MachineConfig } from './machine.js';
+import { HOST_CPUS, NR_CPUS } from './sched/state.js';
 
 /** A handler method as `patchHandler` sees it: the call context, then the decoded arguments. */
 export type HandlerMethod = (ctx: CallContext, ...args: never[]) => HypercallResult;
@@ -79,6 +80,12 @@ export interface VmmOptions {
    * operations continue through `createContinuation` exactly as in Xen.
    */
   preemptEvery?: number;
+  /**
+   * Physical CPUs of the model host (default HOST_CPUS, 2): what pin overrides accept,
+   * VCPUOP_get_physid answers and the hardware domain's PIRQ count follow from it. The live
+   * twin sets the host it stands for (QEMU -smp 1).
+   */
+  hostCpus?: number;
 }
 
 /** The most restarts of one hypercall through continuations before the VMM calls it a bug of ours. */
@@ -106,8 +113,12 @@ export class ReferenceVmm {
   /** Checks left in this run of a hypercall until one answers true (counts down from preemptEvery). */
   private preemptCountdown = Infinity;
   private continuation: Registers | undefined;
+  /** Physical CPUs of the model host (VmmOptions.hostCpus). */
+  readonly hostCpus: number;
 
   constructor(config: MachineConfig, options: VmmOptions = {}, spec: Spec = xenSpec) {
+    this.hostCpus = options.hostCpus ?? HOST_CPUS;
+    if (!Number.isInteger(this.hostCpus) || this.hostCpus < 1 || this.hostCpus > NR_CPUS) throw new VmmError(`hostCpus must be an integer from 1 to ${NR_CPUS}, got ${options.hostCpus}`);
     this.machine = new Machine(spec, config);
     this.evtchn = new EventChannels(this.machine);
     this.version = {

@@ -17,8 +17,7 @@ import { mmHandlers, pvMmu } from '../mm/handlers.js';
 import type { ReferenceVmm } from '../vmm.js';
 import {
   cloneMiscDomain,
-  EXTRA_DOMU_PIRQS,
-  EXTRA_HWDOM_PIRQS,
+  nrPirqs as pirqCount,
   HOST_NR_IRQS_GSI,
   IOBMP_BYTES,
   type MiscDomain,
@@ -80,7 +79,8 @@ export function miscHandlers(vmm: ReferenceVmm): XenHandler<CallContext> {
   const vcpu = (c: CallContext): PvVcpu => dom(c.domain).vcpus[c.vcpu] as PvVcpu;
 
   const pv = (d: Domain) => d.abi.name.endsWith('-pv');
-  const nrPirqs = (d: Domain) => HOST_NR_IRQS_GSI + (d.privileged ? EXTRA_HWDOM_PIRQS : EXTRA_DOMU_PIRQS);
+  // The hardware domain is the privileged domain 0 (as the scheduler's is_hardware_domain).
+  const nrPirqs = (d: Domain) => pirqCount(vmm.hostCpus, d.privileged && d.id === 0, d.vcpus.length);
   /** GUEST_KERNEL_RPL: a selector below the kernel's ring gets the kernel's RPL. */
   const fixupSelector = (d: Domain, sel: number) => {
     const rpl = d.arch.wordSize === 4 ? 1 : 3;

@@ -157,6 +157,26 @@ describe('reference-vmm physdev_op queries', () => {
     expectError('physdev_op$PHYSDEVOP_irq_status_query', 'EFAULT', vmm.hypercallSigned(1, 0, { rax: NR('physdev_op'), rdi: BigInt(C('PHYSDEVOP_irq_status_query')), rsi: 0x7fff_0000n }));
   });
 
+  it('the PIRQ count follows the host: xen/common/domain.c:domain_create and xen/arch/x86/io_apic.c:arch_hwdom_irqs (RELEASE-4.17.7)', () => {
+    // Highest free PIRQ = nr_pirqs - 1 (get_free_pirq searches MSI PIRQs from the top).
+    const top = (hostCpus: number, dom0Vcpus: number, domid: number): bigint => {
+      const vmm = new ReferenceVmm({ domains: [{ id: 0, abi: 'x86_64-pv', memoryPages: 16, privileged: true, vcpus: dom0Vcpus }, { id: 1, abi: 'x86_64-pv', memoryPages: 16 }] }, { hostCpus });
+      const r = new XenGuest(new VmmTransport(vmm, domid)).physdev_op$PHYSDEVOP_get_free_pirq({ type: C('MAP_PIRQ_TYPE_MSI'), pirq: 0 });
+      expect(r.result).toBe(0n);
+      return BigInt(r.arg.pirq);
+    };
+    // One CPU (QEMU -smp 1), 24 GSIs: nr_irqs = max(1 * 208 dynamic vectors, 8 * 24) = 208; dom0 gets
+    // min(24 + fls(1) * 208, nr_irqs) = 208: Xen 4.17 under QEMU hands out PIRQ 207 (0xcf) first.
+    expect(top(1, 1, 0)).toBe(207n);
+    // Two CPUs: nr_irqs = 416; a one-vCPU dom0 counts one CPU's vectors (232), a two-vCPU dom0 both (440, bounded by 416).
+    expect(top(2, 1, 0)).toBe(231n);
+    expect(top(2, 2, 0)).toBe(415n);
+    // A domU: the GSIs and extra_domU_irqs (32), whatever the host.
+    expect(top(1, 1, 1)).toBe(55n);
+    expect(top(2, 2, 1)).toBe(55n);
+    expect(() => new ReferenceVmm({ domains: [{ id: 0, abi: 'x86_64-pv', memoryPages: 16 }] }, { hostCpus: 0 })).toThrow(/hostCpus must be an integer from 1 to 256/);
+  });
+
   it('physdev_op$PHYSDEVOP_set_iopl, set_iobitmap, pirq_eoi_gmfn: EFAULT for an unreadable struct; ENOSYS through the HVM filter and on Arm', () => {
     const { vmm } = setup();
     const pv = (op: string) => vmm.hypercallSigned(1, 0, { rax: NR('physdev_op'), rdi: BigInt(C(op)), rsi: 0x7fff_0000n });

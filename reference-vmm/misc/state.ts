@@ -11,8 +11,28 @@ import type { Mfn } from '../addr.js';
 export const HOST_NR_IRQS_GSI = 24;
 /** Xen's extra_domU_irqs default: PIRQs a domU has beyond the GSIs. Xen-internal. */
 export const EXTRA_DOMU_PIRQS = 32;
-/** PIRQs the model gives the hardware domain beyond the GSIs (Xen sizes it from the host). Host-specific. */
-export const EXTRA_HWDOM_PIRQS = 256;
+/** Vectors an x86 CPU has for device IRQs (NR_DYNAMIC_VECTORS: 0x20 to 0xef, asm/mach-default/irq_vectors.h). Xen-internal. */
+export const NR_DYNAMIC_VECTORS = 0xef - 0x20 + 1;
+
+/**
+ * PIRQs a domain has (d->nr_pirqs, xen/common/domain.c:domain_create at RELEASE-4.17.7), on
+ * a host of `hostCpus` CPUs and the model's GSIs, without `extra_guest_irqs=`: a domU gets
+ * the GSIs and extra_domU_irqs; the hardware domain what arch_hwdom_irqs gives it
+ * (xen/arch/x86/io_apic.c: the GSIs and a CPU's dynamic vectors for each bit of the CPU count,
+ * at most as many vCPUs as dom0 has, bounded by nr_irqs and by the bits of its EOI map page);
+ * both at most nr_irqs (init_ioapic_mappings: a CPU's dynamic vectors per CPU, at least 8 per
+ * GSI). Host-specific.
+ */
+export function nrPirqs(hostCpus: number, hardwareDomain: boolean, vcpus: number): number {
+  const nrIrqs = Math.max(hostCpus * NR_DYNAMIC_VECTORS, 8 * HOST_NR_IRQS_GSI);
+  let n: number;
+  if (!hardwareDomain) n = HOST_NR_IRQS_GSI + EXTRA_DOMU_PIRQS;
+  else {
+    const cpus = Math.min(32 - Math.clz32(hostCpus), vcpus);
+    n = Math.min(HOST_NR_IRQS_GSI + cpus * NR_DYNAMIC_VECTORS, Math.min(nrIrqs, 4096 * 8));
+  }
+  return Math.min(n, nrIrqs);
+}
 /** Legacy ISA IRQs: get_free_pirq's GSI search starts above them. */
 export const NR_ISA_IRQS = 16;
 /** Bytes of a full I/O-port bitmap (65536 ports, one bit each): IOBMP_BYTES. Xen-internal. */

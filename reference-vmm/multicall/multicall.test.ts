@@ -135,6 +135,28 @@ describe.each(ABIS)('reference-vmm multicall on %s', (abi) => {
     expectError('multicall', 'EFAULT', call(top, 2n));
   });
 
+  it('multicall: the list’s address is checked before the first entry, even for none (xen/common/multicall.c guest_handle_okay)', () => {
+    const { call, d } = setup(abi);
+    const pv = d.abi.name.endsWith('-pv');
+    // An empty batch at a mapped, or merely unmapped guest, address does nothing.
+    expect(call(0x1000n, 0n)).toBe(0n);
+    expect(call(0x7fff_0000n, 0n)).toBe(0n);
+    if (pv && d.arch.wordSize === 8) {
+      // x86_64 __addr_ok: non-canonical (0xdead00000000 is above 2^47) and Xen's own range are -EFAULT; above it is the guest's again.
+      expectError('multicall', 'EFAULT', call(0xdead_0000_0000n, 0n));
+      expectError('multicall', 'EFAULT', call(0xffff_8000_0000_0000n, 0n));
+      expect(call(0x7fff_ffff_f000n, 0n)).toBe(0n);
+      expect(call(0xffff_8800_0000_0000n, 0n)).toBe(0n);
+    } else if (pv) {
+      // compat_array_access_ok: the list ends below HYPERVISOR_COMPAT_VIRT_START (0xf5800000).
+      expectError('multicall', 'EFAULT', call(0xf580_0000n, 0n));
+      expect(call(0xf57f_f000n, 0n)).toBe(0n);
+    } else {
+      // Translated guests: only reading the list can fail.
+      expect(call(0xdead_0000n, 0n)).toBe(0n);
+    }
+  });
+
   it('multicall: a preempted batch continues with the list advanced and the count reduced, as the guest’s registers show', () => {
     const { vmm, writeList, readEntry, signedResult, call, entry, entrySize, d } = setup(abi, 2);
     const version = () => entry(NR('xen_version'), [BigInt(C('XENVER_version'))]);

@@ -26,7 +26,7 @@
  */
 import type { GuestArrayRef, HypercallResult, Registers } from '../../generated/xen/runtime.js';
 import type { MulticallEntry } from '../../generated/xen/types.js';
-import { findConstant, LayoutEngine, type Hypercall } from '../../spec/index.js';
+import { constantValue, findConstant, LayoutEngine, type Hypercall } from '../../spec/index.js';
 import type { CallContext } from '../context.js';
 import type { Domain, Vcpu } from '../machine.js';
 import type { ReferenceVmm } from '../vmm.js';
@@ -59,6 +59,32 @@ export class Multicalls {
     const crash = findConstant(spec, 'SHUTDOWN_crash')?.constant.value;
     if (typeof crash !== 'number') throw new Error('spec has no SHUTDOWN_crash');
     this.crashCode = crash;
+    const x64 = spec.arches.find((a) => a.name === 'x86_64');
+    const x32 = spec.arches.find((a) => a.name === 'x86_32');
+    this.virtEnd = BigInt(constantValue(spec, 'HYPERVISOR_VIRT_END', x64) ?? 0);
+    this.compatVirtStart = BigInt(constantValue(spec, 'HYPERVISOR_VIRT_START', x32) ?? 0);
+  }
+
+  private readonly virtEnd: bigint;
+  private readonly compatVirtStart: bigint;
+
+  /**
+   * guest_handle_okay for the list (xen/common/multicall.c do_multicall, RELEASE-4.17.7), which
+   * Xen checks before the first entry, even for an empty batch: a 64-bit PV caller's list
+   * starts below 2^47 or above HYPERVISOR_VIRT_END (__addr_ok: a non-canonical or Xen's own
+   * address is -EFAULT); a 32-bit PV caller's ends below HYPERVISOR_COMPAT_VIRT_START
+   * (compat_array_access_ok); translated guests' lists are checked only when read. A list
+   * running past the top of the address space cannot be read either.
+   */
+  private listOkay(d: Domain, addr: bigint, nr: number, size: number): boolean {
+    const bits = BigInt(d.arch.wordSize * 8);
+    if (addr + BigInt(nr) * BigInt(size) > 1n << bits) return false;
+    if (!d.abi.name.endsWith('-pv')) return true;
+    if (d.arch.wordSize === 4) {
+      const bytes = BigInt(nr) * BigInt(size);
+      return addr + (bytes > 0n ? bytes - 1n : 0n) < this.compatVirtStart;
+    }
+    return addr < 1n << 47n || addr >= this.virtEnd;
   }
 
   /** Runs a batch; returns the multicall's own result. */
@@ -67,9 +93,7 @@ export class Multicalls {
     const vcpu = c.domain.vcpus[c.vcpu] as Vcpu;
     if (this.active.has(vcpu)) return E['EINVAL'] as number;
     const d = c.domain;
-    const bits = BigInt(d.arch.wordSize * 8);
-    // guest_handle_okay: the list must lie inside the caller's address space.
-    if (list.addr + BigInt(nr) * BigInt(list.codec.size) > 1n << bits) return E['EFAULT'] as number;
+    if (!this.listOkay(d, list.addr, nr, list.codec.size)) return E['EFAULT'] as number;
     const facts = this.facts(d);
     const conv = d.abi.convention;
     const pv = d.abi.name.endsWith('-pv');

@@ -19,7 +19,6 @@ import type { ReferenceVmm } from '../vmm.js';
 import {
   cloneDomainSched,
   type DomainSched,
-  HOST_CPUS,
   NR_CPUS,
   NS_PER_SECOND,
   PV_DEFAULT_PERIOD_NS,
@@ -412,7 +411,7 @@ export class Scheduler implements Clocked, Subsystem<Map<number, DomainSched>> {
       return 0;
     }
     if (s.pinned !== undefined) return this.err('EBUSY');
-    if (pcpu >= HOST_CPUS) return this.err('EINVAL');
+    if (pcpu >= this.vmm.hostCpus) return this.err('EINVAL');
     s.pinned = pcpu;
     return 0;
   }

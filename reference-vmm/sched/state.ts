@@ -7,7 +7,7 @@
  */
 import { findOperation, type Spec } from '../../spec/index.js';
 
-/** The model host's physical CPUs (pin_override accepts 0 up to this minus one). */
+/** The model host's physical CPUs by default (VmmOptions.hostCpus; pin_override accepts 0 up to this minus one). */
 export const HOST_CPUS = 2;
 /** Xen's build-time CPU limit NR_CPUS (4.17 x86 default); a pcpu at or above it is -EINVAL. Xen-internal. */
 export const NR_CPUS = 256;

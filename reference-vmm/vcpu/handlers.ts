@@ -7,12 +7,14 @@
  * the generated dispatcher's (it routes nothing else there).
  */
 import type { XenHandler } from '../../generated/xen/handler.js';
-import { type Gfn, gaddr, gfn, type Mfn, PAGE_SIZE } from '../addr.js';
+import { type Gfn, gfn, type Mfn, PAGE_SIZE } from '../addr.js';
+import { codecsByArch } from '../../generated/xen/codecs.js';
+import { constantValue } from '../../spec/index.js';
 import { specNumber, type CallContext } from '../context.js';
 import type { Domain, Subsystem } from '../machine.js';
 import { PageType } from '../memory/frames.js';
 import { mmHandlers, pvMmu } from '../mm/handlers.js';
-import { declaredBound, HOST_CPUS } from '../sched/state.js';
+import { declaredBound } from '../sched/state.js';
 import { schedulerOf } from '../sched/ops.js';
 import type { ReferenceVmm } from '../vmm.js';
 import { emptyRecord, type VcpuRecord, type VcpuSnapshot } from './state.js';
@@ -84,10 +86,21 @@ export function vcpuHandlers(vmm: ReferenceVmm): XenHandler<CallContext> {
     return is32(d) ? BigInt.asUintN(32, p) : p;
   };
   /** guest_handle_okay for one area: PV callers need guest memory there (the model's reading of access_ok). */
+  /**
+   * guest_handle_okay for a runstate or time area (xen/common/domain.c, xen/arch/x86/domain.c,
+   * xen/arch/x86/x86_64/domain.c at RELEASE-4.17.7): the address range only, never the
+   * mapping (the first copy's result is ignored, and later updates fault silently). A 64-bit
+   * PV caller's area starts below 2^47 or above HYPERVISOR_VIRT_END (__addr_ok); a 32-bit
+   * one's last byte lies below HYPERVISOR_COMPAT_VIRT_START (__compat_access_ok).
+   */
+  const x64 = spec.arches.find((a) => a.name === 'x86_64');
+  const x32 = spec.arches.find((a) => a.name === 'x86_32');
+  const virtEnd = BigInt(constantValue(spec, 'HYPERVISOR_VIRT_END', x64) ?? 0);
+  const compatVirtStart = BigInt(constantValue(spec, 'HYPERVISOR_VIRT_START', x32) ?? 0);
   const areaOkay = (d: Domain, addr: bigint, size: number): boolean => {
     if (!d.abi.name.endsWith('-pv')) return true;
-    if (addr + BigInt(size) > BigInt(Number.MAX_SAFE_INTEGER)) return false;
-    return d.memory.read(gaddr(Number(addr)), new Uint8Array(size));
+    if (d.arch.wordSize === 4) return addr + BigInt(Math.max(size, 1)) - 1n < compatVirtStart;
+    return addr < 1n << 47n || addr >= virtEnd;
   };
 
   return {
@@ -172,8 +185,8 @@ export function vcpuHandlers(vmm: ReferenceVmm): XenHandler<CallContext> {
       if (!exists(c, vcpuid)) return e('ENOENT');
       // is_hwdom_pinned_vcpu: a hardware-domain vCPU whose hard affinity is one pCPU (here: a pin override).
       if (!sched.isHardwareDomain(c.domain) || sched.vcpu(c.domain, vcpuid).pinned === undefined) return e('EINVAL');
-      // x86_cpu_to_apicid[] and the ACPI id are indexed by the vCPU id; the model host numbers both 0..HOST_CPUS-1.
-      const id = BigInt(vcpuid < HOST_CPUS ? vcpuid : 0);
+      // x86_cpu_to_apicid[] and the ACPI id are indexed by the vCPU id; the model host numbers both 0..hostCpus-1.
+      const id = BigInt(vcpuid < vmm.hostCpus ? vcpuid : 0);
       arg.write({ phys_id: id | (id << 32n) });
       return 0;
     },
@@ -181,7 +194,7 @@ export function vcpuHandlers(vmm: ReferenceVmm): XenHandler<CallContext> {
       if (!exists(c, vcpuid)) return e('ENOENT');
       const d = c.domain;
       const addr = areaAddress(d, arg.read());
-      if (addr !== 0n && !areaOkay(d, addr, 1)) return e('EFAULT');
+      if (addr !== 0n && !areaOkay(d, addr, codecsByArch[d.arch.name as keyof typeof codecsByArch].VcpuTimeInfo.size)) return e('EFAULT');
       recordOf(d, vcpuid).timeArea = addr === 0n ? undefined : addr;
       return 0;
     },

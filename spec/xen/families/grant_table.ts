@@ -271,7 +271,7 @@ const ops = [
       status('GNTST_general_error', 'PV caller with an I/O MMU: the IOMMU mapping fails.', when.state('iommu-map-failed')),
     ],
     consumes: [use('domid', 'arg.dom', 'the granting domain'), use('grant_ref', 'arg.ref', 'an entry of the granting domain')],
-    produces: [use('grant_handle', 'arg.handle')],
+    produces: [use('grant_handle', 'arg.handle'), use('maddr', 'arg.dev_bus_addr', 'device maps: the machine address of the granted frame')],
     ref: ref('map_grant_ref'),
   }),
   b.op('GNTTABOP_unmap_grant_ref', 1, 'Removes the host and/or device mapping of handles; a zero address leaves that part mapped, and a handle is freed once both are gone. Only status is written back. If the granting domain no longer exists, Xen crashes the caller.', {

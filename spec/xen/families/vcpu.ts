@@ -129,7 +129,7 @@ const ops = [
       arg: 'struct vcpu_register_runstate_memory_area', argDir: 'in',
       errors: [
         readArg,
-        err('EFAULT', 'x86 PV: the area is not guest-accessible memory.', when.fault('arg.addr.h'), ['x86_64-pv', 'x86_32-pv']),
+        err('EFAULT', 'x86 PV: the area lies in Xen’s address range (guest_handle_okay checks the address, not the mapping: an unmapped area in the guest’s range is registered, and updates to it fault silently).', when.fault('arg.addr.h'), ['x86_64-pv', 'x86_32-pv']),
       ],
       consumes: target,
       ref: { header: H, handler: `${C}:common_vcpu_op` },
@@ -210,7 +210,7 @@ const ops = [
       abis: X86,
       errors: [
         readArg,
-        err('EFAULT', 'x86 PV: the area is not guest-accessible memory.', when.fault('arg.addr.h'), ['x86_64-pv', 'x86_32-pv']),
+        err('EFAULT', 'x86 PV: the area lies in Xen’s address range (guest_handle_okay checks the address, not the mapping: an unmapped area in the guest’s range is registered, and updates to it fault silently).', when.fault('arg.addr.h'), ['x86_64-pv', 'x86_32-pv']),
       ],
       consumes: target,
       ref: { header: H, handler: `${X}:do_vcpu_op` },
