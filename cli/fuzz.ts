@@ -73,6 +73,7 @@ function printReport(io: Io, r: FuzzReport): void {
   io.out(r.workers > 1 ? ` (${r.perWorker.map((w) => `worker ${w.worker}: ${fmt((w.calls * 1000) / Math.max(1, w.elapsedMs))}/s`).join(', ')})\n` : '\n');
   io.out(`coverage: operations ${c.ops.reached}/${c.ops.total} (${pct(c.ops.reached, c.ops.total)}) of those the reference VMM implements for these ABIs; declared errors triggered ${c.errors.triggered}/${c.errors.total} (${pct(c.errors.triggered, c.errors.total)}); spec operations called ${c.specOps.called}/${c.specOps.total}\n`);
   if (c.ops.missing.length > 0) io.out(`operations not reached: ${c.ops.missing.join(', ')}\n`);
+  for (const [why, n] of Object.entries(r.excluded ?? {})) if (n > 0) io.out(`left out on this target: ${fmt(n)} ${why}\n`);
   if (r.stats.genErrors > 0) io.out(`warning: the generator failed ${r.stats.genErrors} times (a bug of the fuzzer; those steps were dropped)\n`);
   if (r.findings.length === 0) {
     io.out('no findings\n');

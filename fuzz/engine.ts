@@ -15,14 +15,14 @@
  */
 import type { DomainLayout, InstrResult, Operand, ProgramDomain } from '../conformance/program.js';
 import { machineConfig, referenceLayouts, ReferenceSession, type VmmFactory } from '../conformance/targets/reference.js';
-import { gaddr, gfn } from '../reference-vmm/addr.js';
+import { gaddr, gfn, type Mfn } from '../reference-vmm/addr.js';
 import type { MachineSnapshot } from '../reference-vmm/machine.js';
 import { PageType } from '../reference-vmm/memory/frames.js';
 import { ReferenceVmm, type VmmOptions } from '../reference-vmm/vmm.js';
 import type { Spec } from '../spec/model.js';
 import { xenSpec } from '../spec/index.js';
 import { findAbi } from '../spec/query.js';
-import { genDomains, Generator, payloadPages, SeqState, type GenDomain, type Steering } from './gen.js';
+import { FOCUS_STEPS, genDomains, Generator, handleKey, payloadPages, SeqState, type GenDomain, type Steering } from './gen.js';
 import type { SpecPlans } from './plan.js';
 import { derive, Rng } from './rng.js';
 import { lowerStep, type CallStep, type DomFacts, type FStep, type Lowered } from './step.js';
@@ -32,6 +32,15 @@ const GTF_IN_USE = Number((xenSpec.constants.flatMap((g) => g.members).find((c) 
 
 /** A physmap of more entries than this ends the sequence (and keeps it out of the corpus): everything after is slow. */
 const HEAVY_P2M = 2048;
+
+/** A success seen at most this often is rare: the next steps focus on what it named. */
+const RARE_SUCCESS = 64;
+/** Continuations a new corpus entry gets at once. */
+const FRESH_CONTINUATIONS = 12;
+/** Steps a sequence goes on at least after a step that reached something new. */
+const AFTER_NEWS = 8;
+/** Corpus entries kept (the weakest is replaced when full). */
+const CORPUS_MAX = 512;
 
 /** What went wrong at a step. */
 export interface Divergence {
@@ -72,18 +81,26 @@ export class Coverage implements Steering {
   readonly calls = new Map<string, number>();
   readonly errorsSeen = new Map<string, Set<string>>();
 
+  /** Changes when what steering looks at changes (a first call, the 1000th, a new error). */
+  version = 0;
+
   markCall(id: string): void {
-    this.calls.set(id, (this.calls.get(id) ?? 0) + 1);
+    const n = (this.calls.get(id) ?? 0) + 1;
+    this.calls.set(id, n);
+    if (n === 1 || n === 1000) this.version++;
   }
 
   markError(id: string, code: string): void {
     let s = this.errorsSeen.get(id);
     if (!s) this.errorsSeen.set(id, (s = new Set()));
+    if (s.has(code)) return;
     s.add(code);
+    this.version++;
   }
 
   merge(o: { calls: [string, number][]; errors: [string, string[]][] }): void {
     for (const [k, n] of o.calls) this.calls.set(k, (this.calls.get(k) ?? 0) + n);
+    this.version++;
     for (const [k, codes] of o.errors) for (const c of codes) this.markError(k, c);
   }
 
@@ -250,8 +267,6 @@ export class LocalFuzzer {
   readonly coverage = new Coverage();
   readonly stats: Stats = { sequences: 0, steps: 0, calls: 0, skipped: 0, genErrors: 0, discarded: 0 };
   readonly doms: GenDomain[];
-  private readonly pageBufA = new Uint8Array(4096);
-  private readonly pageBufB = new Uint8Array(4096);
   readonly worker: number;
 
   constructor(readonly opts: EngineOptions) {
@@ -277,15 +292,18 @@ export class LocalFuzzer {
     if (!this.modelOnly) this.target.reset();
     this.last = { steps: [], results: [], lowered: [] };
     const st = new SeqState();
-    const len = rng.int(this.opts.minSteps ?? 8, this.opts.maxSteps ?? 40);
+    let len = rng.int(this.opts.minSteps ?? 8, this.opts.maxSteps ?? 40);
     const steps: FStep[] = [];
     this.stats.sequences++;
     this.novel = false;
+    this.novelAt = -1;
+    this.novelKeys = [];
     this.slow = false;
-    // Half the sequences continue a prefix of one that reached something new (coverage-guided).
+    // Half the sequences continue a prefix of one that reached something new (coverage-guided):
+    // most often all of it, so that what comes next works on the state it reached.
     if (this.corpus.length > 0 && rng.chance(0.5)) {
-      const base = rng.pick(this.corpus);
-      const cut = rng.int(1, base.length);
+      const base = this.pickEntry(rng).steps;
+      const cut = rng.chance(0.6) ? base.length : rng.int(1, base.length);
       for (let k = 0; k < cut; k++) {
         const step = base[k] as FStep;
         st.replayed(step);
@@ -294,7 +312,9 @@ export class LocalFuzzer {
         if (d === 'discard') return undefined;
         steps.push(step);
         if (d) return { ...d, steps, seed: this.opts.seed, worker: this.worker, sequence: index };
+        if (step.kind === 'write' && step.touch) this.touched(st, step.touch);
       }
+      st.focus = FOCUS_STEPS;
     }
     for (let k = steps.length; k < len; k++) {
       let step: FStep;
@@ -310,6 +330,9 @@ export class LocalFuzzer {
       if (d === 'discard') return undefined;
       steps.push(step);
       if (d) return { ...d, steps, seed: this.opts.seed, worker: this.worker, sequence: index };
+      if (step.kind === 'write' && step.touch) this.touched(st, step.touch);
+      // Something new happened: the sequence goes on for a while from there.
+      if (this.novelAt === steps.length - 1) len = Math.min(Math.max(len, steps.length + AFTER_NEWS), (this.opts.maxSteps ?? 40) + AFTER_NEWS);
       if (this.broke()) {
         this.stats.discarded++;
         return undefined;
@@ -323,25 +346,82 @@ export class LocalFuzzer {
     }
     const end = this.endState(steps);
     if (end) return { ...end, steps, seed: this.opts.seed, worker: this.worker, sequence: index };
-    if (this.novel && !this.slow && steps.length > 0) {
-      if (this.corpus.length < 256) this.corpus.push(steps);
-      else this.corpus[rng.below(this.corpus.length)] = steps;
+    if (this.novel && !this.slow && this.novelAt >= 0) {
+      // The prefix up to the last step that reached something new: continuing it starts from that state.
+      const entry = { steps: steps.slice(0, this.novelAt + 1), keys: this.novelKeys };
+      if (this.corpus.length < CORPUS_MAX) this.corpus.push(entry);
+      else this.corpus[this.weakestEntry()] = entry;
+      this.entryWeights = undefined;
+      // A new entry is continued several times at once (what its new state leads to is most likely news).
+      this.freshEntries.push({ entry, left: FRESH_CONTINUATIONS });
+      if (this.freshEntries.length > 64) this.freshEntries.shift();
     }
     return undefined;
   }
 
-  /** Sequences that reached an outcome (operation, result class) no earlier one had. */
-  readonly corpus: FStep[][] = [];
-  /** Outcomes seen: operation id and result class (ok, an errno, a status). */
-  private readonly outcomes = new Set<string>();
+  /** Prefixes of sequences that reached an outcome no earlier one had, with the outcomes they reached first. */
+  readonly corpus: { steps: FStep[]; keys: string[] }[] = [];
+  /** Outcomes seen, and how often: operation id, result class (ok, an errno, a status), and what happened to its handles before. */
+  private readonly outcomes = new Map<string, number>();
   private novel = false;
+  /** Index of the last step of this sequence that reached a new outcome, and those outcomes. */
+  private novelAt = -1;
+  private novelKeys: string[] = [];
   private slow = false;
+  /** Corpus weights (the rarer the outcomes an entry reached first, the more often it is continued), recomputed now and then. */
+  private entryWeights: Float64Array | undefined;
+  /** New entries and how many more continuations each gets before the weighted choice resumes. */
+  private readonly freshEntries: { entry: { steps: FStep[]; keys: string[] }; left: number }[] = [];
+  private picks = 0;
 
-  private outcome(key: string): boolean {
-    if (this.outcomes.has(key)) return false;
-    this.outcomes.add(key);
+  /** Counts an outcome; returns how often it has been seen now (1: new). */
+  private outcome(key: string): number {
+    const n = this.outcomes.get(key);
+    if (n !== undefined) {
+      this.outcomes.set(key, n + 1);
+      return n + 1;
+    }
+    this.outcomes.set(key, 1);
     this.novel = true;
-    return true;
+    this.novelAt = this.last.steps.length - 1;
+    this.novelKeys.push(key);
+    return 1;
+  }
+
+  /** An entry's weight: how rare the rarest outcome it reached first still is (continuing it makes it less so). */
+  private entryWeight(e: { keys: string[] }): number {
+    let min = Infinity;
+    for (const k of e.keys) min = Math.min(min, this.outcomes.get(k) ?? 1);
+    return 0.02 + 1 / Math.sqrt(min);
+  }
+
+  private pickEntry(rng: Rng): { steps: FStep[]; keys: string[] } {
+    const fresh = this.freshEntries[0];
+    if (fresh) {
+      if (--fresh.left <= 0) this.freshEntries.shift();
+      return fresh.entry;
+    }
+    if (!this.entryWeights || this.entryWeights.length !== this.corpus.length || ++this.picks % 16 === 0) this.entryWeights = Float64Array.from(this.corpus, (e) => this.entryWeight(e));
+    const i = rng.weighted(this.entryWeights);
+    return this.corpus[i < 0 ? 0 : i] as { steps: FStep[]; keys: string[] };
+  }
+
+  private weakestEntry(): number {
+    let at = 0;
+    let w = Infinity;
+    this.corpus.forEach((e, i) => {
+      const x = this.entryWeight(e);
+      if (x < w) [w, at] = [x, i];
+    });
+    return at;
+  }
+
+  /** The guest's own write changed a handle's state (masked a port): later calls on it are news. */
+  private touched(st: SeqState, t: { res: string; dom: number; v: bigint; what: string }): void {
+    const k = handleKey(t.res, t.dom, t.v);
+    if (!k) return;
+    this.outcome(`${t.dom}:${t.what}<${st.lastOn.get(k) ?? '-'}`);
+    st.lastOn.set(k, t.what);
   }
 
   /**
@@ -369,7 +449,7 @@ export class LocalFuzzer {
 
   /** Whether some domain's physmap grew beyond HEAVY_P2M entries (deterministic, unlike a clock). */
   private heavy(): boolean {
-    for (const d of this.model.vmm.machine.domains.values()) if (d.memory.p2m.length > HEAVY_P2M) return true;
+    for (const d of this.model.vmm.machine.domains.values()) if (d.memory.p2m.length > HEAVY_P2M || d.memory.sparse.size > HEAVY_P2M) return true;
     return false;
   }
 
@@ -460,11 +540,13 @@ export class LocalFuzzer {
     if (r?.op !== 'call') return;
     const signed = Number(BigInt.asIntN(plan.bits, r.result));
     const failed = signed < 0 && signed >= -4095;
-    // The outcome, with the small handles the call named (vCPU 1 coming up is news even when vCPU 0 did).
+    // The outcome, with the small handles the call named (vCPU 1 coming up is news even when vCPU 0 did)
+    // and a small result (a vCPU that is up answers 1).
+    const newBefore = this.novelKeys.length;
     let small = '';
     for (const u of step.used ?? []) if (typeof u.v === 'bigint' && u.v < 64n && u.res !== 'domid') small += `,${u.res}=${u.v}`;
-    // Something new succeeded: the next steps work on what it named (vCPU 1 came up: take it down).
-    if (this.outcome(`${step.dom}:${plan.id}:${failed ? signed : 'ok'}${small}`) && !failed && st) st.focus = 2;
+    const cls = failed ? String(signed) : signed > 0 && signed < 64 ? `ok${signed}` : 'ok';
+    const seen = this.outcome(`${step.dom}:${plan.id}:${cls}${small}`);
     if (failed) for (const e of plan.errors) if (e.via === 'return' && e.value === signed) cov.markError(plan.id, e.code);
     const statusAt = new Map<string, number>();
     for (const o of step.outputs) {
@@ -484,26 +566,46 @@ export class LocalFuzzer {
         if (o.owner !== undefined && o.owner !== step.dom) st.add(o.resource, o.owner, v);
       }
     }
-    if (!failed && st) {
-      let ok = true;
-      for (const s of statusAt.values()) if (s !== 0) ok = false;
-      if (ok) {
-        const recent: SeqState['recent'] = [];
-        for (const u of step.used ?? []) {
-          st.add(u.res, u.dom, u.v);
-          recent.push({ res: u.res, dom: u.dom, caller: step.dom, v: u.v });
-        }
-        for (const o of step.outputs) {
-          if (o.kind !== 'produce' || !o.resource) continue;
-          const rr = results[low.reads[o.read] as number];
-          if (rr?.op !== 'read' || !('bytes' in rr)) continue;
-          let v = 0n;
-          for (let i = o.size - 1; i >= 0; i--) v = (v << 8n) | BigInt(rr.bytes[o.off + i] ?? 0);
-          recent.push({ res: o.resource, dom: o.owner ?? step.dom, caller: step.dom, v });
-        }
-        if (recent.length > 0) st.recent = recent;
-        if (st.history.length < 64 && !st.history.includes(step)) st.history.push(step);
+    if (!st) return;
+    let status = 0;
+    for (const s of statusAt.values()) if (s !== 0) status = s;
+    const ok = !failed && status === 0;
+    // What happened to each handle before (the operation that last named it and succeeded, the
+    // guest's write): a call on a handle in a state not seen before is news too (vCPU 1 down
+    // after up, a send on a masked port, the VIRQ bound again after the reset).
+    const kind = ok ? cls : failed ? cls : `s${status}`;
+    const touched: string[] = [];
+    for (const u of step.used ?? []) {
+      const k = handleKey(u.res, u.dom, u.v);
+      if (!k) continue;
+      const prev = st.lastOn.get(k);
+      if (ok || prev !== undefined) this.outcome(`${step.dom}:${plan.id}:${kind}:${u.res}<${prev ?? '-'}`);
+      if (ok) touched.push(k);
+    }
+    if (ok) {
+      const recent: SeqState['recent'] = [];
+      for (const u of step.used ?? []) {
+        st.add(u.res, u.dom, u.v);
+        recent.push({ res: u.res, dom: u.dom, caller: step.dom, v: u.v });
       }
+      for (const o of step.outputs) {
+        if (o.kind !== 'produce' || !o.resource) continue;
+        const rr = results[low.reads[o.read] as number];
+        if (rr?.op !== 'read' || !('bytes' in rr)) continue;
+        let v = 0n;
+        for (let i = o.size - 1; i >= 0; i--) v = (v << 8n) | BigInt(rr.bytes[o.off + i] ?? 0);
+        recent.push({ res: o.resource, dom: o.owner ?? step.dom, caller: step.dom, v });
+        const k = handleKey(o.resource, o.owner ?? step.dom, v);
+        if (k) {
+          this.outcome(`${step.dom}:${plan.id}:produced:${o.resource}<${st.lastOn.get(k) ?? '-'}`);
+          touched.push(k);
+        }
+      }
+      for (const k of touched) st.lastOn.set(k, plan.id);
+      if (recent.length > 0) st.recent = recent;
+      if (st.history.length < 64 && !st.history.includes(step)) st.history.push(step);
+      // Something new succeeded: the next steps work on what it named (vCPU 1 came up: take it down).
+      if (this.novelKeys.length > newBefore || seen <= RARE_SUCCESS) st.focus = FOCUS_STEPS;
     }
   }
 
@@ -517,15 +619,22 @@ export class LocalFuzzer {
     for (const dm of this.model.vmm.machine.domains.values()) {
       const dt = this.target.vmm.machine.domain(dm.id);
       if (!dt) return { kind: 'end-state', step: steps.length - 1, op, message: `domain ${dm.id} is gone on the target` };
+      const fa = this.model.vmm.machine.frames;
+      const fb = this.target.vmm.machine.frames;
       for (let p = 0; p <= dm.memory.maxFrames && p <= dm.sharedInfoGfn; p++) {
-        const a = gaddr(p * 4096);
-        const okA = dm.memory.read(a, this.pageBufA);
-        const okB = dt.memory.read(a, this.pageBufB);
+        // The frames' bytes in place (no copy): a page is one frame.
+        const ma = dm.memory.lookup(gfn(p));
+        const mb = dt.memory.lookup(gfn(p));
+        const okA = ma !== undefined && fa.valid(ma);
+        const okB = mb !== undefined && fb.valid(mb);
         if (okA !== okB) return { kind: 'end-state', step: steps.length - 1, op, message: `domain ${dm.id} page ${p}: ${okA ? 'mapped' : 'unmapped'} on the model, ${okB ? 'mapped' : 'unmapped'} on the target`, where: { dom: dm.id, page: p, off: 0 } };
-        if (okA && Buffer.compare(this.pageBufA, this.pageBufB) !== 0) {
+        if (!okA) continue;
+        const pa = fa.read(ma);
+        const pb = fb.read(mb as Mfn);
+        if (Buffer.compare(pa, pb) !== 0) {
           let off = 0;
-          while (this.pageBufA[off] === this.pageBufB[off]) off++;
-          return { kind: 'end-state', step: steps.length - 1, op, message: `domain ${dm.id} page ${p} (${p === dm.sharedInfoGfn ? 'shared_info' : 'data'}) differs at offset 0x${off.toString(16)}: expected ${hexAround(this.pageBufA, off)}, got ${hexAround(this.pageBufB, off)}`, where: { dom: dm.id, page: p, off } };
+          while (pa[off] === pb[off]) off++;
+          return { kind: 'end-state', step: steps.length - 1, op, message: `domain ${dm.id} page ${p} (${p === dm.sharedInfoGfn ? 'shared_info' : 'data'}) differs at offset 0x${off.toString(16)}: expected ${hexAround(pa, off)}, got ${hexAround(pb, off)}`, where: { dom: dm.id, page: p, off } };
         }
       }
     }

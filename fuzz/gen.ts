@@ -28,6 +28,9 @@ import type { CallStep, FStep, Output, Patch, Place, ReadSpec, Val, WriteSpec } 
 
 const PAGE = 4096;
 
+/** Steps after something new or rare succeeded during which the calls mostly work on what it named. */
+export const FOCUS_STEPS = 6;
+
 /** A domain of the fuzzed machine, as the generator sees it. */
 export interface GenDomain {
   id: number;
@@ -74,6 +77,8 @@ export class SeqState {
   recent: { res: string; dom: number; caller: number; v: Val }[] = [];
   /** Steps left during which chaining is likely (after the guest's own write made a handle interesting). */
   focus = 0;
+  /** Per handle (handleKey): the last thing that happened to it (the operation that named it and succeeded, or the guest's write), a coarse picture of its state. */
+  readonly lastOn = new Map<string, string>();
 
   add(resource: string, dom: number, v: Val): void {
     const key = `${resource}/${dom}`;
@@ -109,12 +114,27 @@ export class SeqState {
   }
 }
 
+/**
+ * A handle's identity across the forms it takes: a port, vCPU or grant handle by resource,
+ * domain and value; a frame by the domain and page it is, whether named as a frame number,
+ * inside a page-table entry or as the address of one of its entries. Undefined for domain ids
+ * (every call names one) and values that are not handles (addresses of the caller's buffers).
+ */
+export function handleKey(res: string, dom: number, v: Val): string | undefined {
+  if (res === 'domid') return undefined;
+  if (typeof v === 'bigint') return `${res}/${dom}/${v}`;
+  if ('frame' in v) return `frame/${v.frame.dom}/${v.frame.page}`;
+  return undefined;
+}
+
 /** Coverage the generator steers by (what the oracle has seen so far). */
 export interface Steering {
   /** Calls made per operation id. */
   calls: Map<string, number>;
   /** Declared errors seen per operation id. */
   errorsSeen: Map<string, Set<string>>;
+  /** Changes whenever the weights steering gives would (absent: weights computed once per sequence). */
+  version?: number;
 }
 
 interface Ctx {
@@ -193,7 +213,7 @@ export class Generator {
       const offer = this.offerGrant(rng, st);
       if (offer) return offer;
     } else if (r < 0.07) return { kind: 'advance', ns: rng.pick([1n, 1000n, 1_000_000n, 10_000_000n, 100_000_000n, 1_000_000_000n]) };
-    else if (r < 0.085) {
+    else if (r < 0.085 || (r < 0.12 && st.recent.some((x) => x.res === 'evtchn_port'))) {
       const poke = this.pokeSharedInfo(rng, st);
       if (poke) return poke;
     }
@@ -205,13 +225,14 @@ export class Generator {
     if (prev?.plan && rng.chance(0.1)) {
       // The same call again (a second alloc, a double close), or a run of calls: the same one
       // (until a limit: the 16th port) or fresh calls of its operation.
-      if (rng.chance(0.5)) return prev;
+      if (rng.chance(0.75)) return prev;
       const caller = this.domains.find((d) => d.id === prev.dom);
-      if (caller) st.burst = { plan: prev.plan, caller, left: rng.int(2, 24), ...(rng.chance(0.5) ? { same: prev } : {}) };
+      if (caller) st.burst = { plan: prev.plan, caller, left: rng.int(2, 16), ...(rng.chance(0.5) ? { same: prev } : {}) };
     }
-    // An earlier successful call again, most likely a recent one (bind the VIRQ again after the reset).
-    if (st.history.length > 0 && rng.chance(0.07)) return st.history[Math.max(0, st.history.length - 1 - rng.below(6))] as CallStep;
-    if (st.recent.length > 0 && rng.chance(st.focus-- > 0 ? 0.75 : 0.35)) {
+    // An earlier successful call again (bind the VIRQ again after the reset).
+    // Most likely right after a success (what it changed, the repetition sees).
+    if (st.history.length > 0 && rng.chance(st.history[st.history.length - 1] === st.prev ? 0.15 : 0.05)) return this.again(rng, st);
+    if (st.recent.length > 0 && rng.chance(st.focus-- > 0 ? 0.9 : 0.35)) {
       const chained = this.chain(rng, st);
       if (chained) return chained;
     }
@@ -219,37 +240,87 @@ export class Generator {
     return this.call(rng, st, caller, this.pickPlan(rng, caller, st));
   }
 
+  /**
+   * An earlier successful call to repeat: most often one of a domain the last successful call
+   * came from or named (what that call changed, the repetition sees), else a recent one.
+   */
+  private again(rng: Rng, st: SeqState): CallStep {
+    const h = st.history;
+    if (st.recent.length > 0 && rng.chance(0.7)) {
+      const doms = new Set<number>();
+      for (const x of st.recent) {
+        doms.add(x.caller);
+        if (x.res === 'domid' && typeof x.v === 'bigint') doms.add(x.v === this.domidSelf ? x.caller : Number(x.v));
+      }
+      const last = h[h.length - 1];
+      const related = h.filter((c) => c !== last && doms.has(c.dom));
+      if (related.length > 0) return rng.pick(related);
+    }
+    return h[Math.max(0, h.length - 1 - rng.below(6))] as CallStep;
+  }
+
   /** A call that consumes what the last successful call named or produced (status of the port just bound, unmap of the handle just mapped). */
   private chain(rng: Rng, st: SeqState): CallStep | undefined {
     const handles = st.recent.filter((x) => x.res !== 'domid');
-    if (handles.length === 0) return undefined;
-    const r = rng.pick(handles);
+    const first = st.recent[0];
+    if (!first) return undefined;
+    // A handle the call named; sometimes the caller's own domain, which every call of it changes
+    // (what the domain's other operations of the same hypercall see next: the reset after the bind).
+    const own = handles.length === 0 || rng.chance(0.2);
+    const r = own ? { res: 'domid', dom: first.caller, caller: first.caller, v: BigInt(first.caller) } : rng.pick(handles);
     // The same domain goes on, or the handle's owner, or a domain the call named (the remote end answers).
     const named = st.recent.filter((x) => x.res === 'domid' && typeof x.v === 'bigint').map((x) => (x.v === this.domidSelf ? x.caller : Number(x.v)));
     const x = rng.u32() / 0x1_0000_0000;
-    const id = x < 0.7 || named.length === 0 ? (x < 0.15 ? r.dom : r.caller) : rng.pick(named);
+    const id = own || x < 0.7 || named.length === 0 ? (x < 0.15 ? r.dom : r.caller) : rng.pick(named);
     const caller = this.domains.find((d) => d.id === id);
     if (!caller) return undefined;
-    const plans = caller.plans.filter((p) => p.implemented && [...p.consumes.values()].includes(r.res));
+    const plans = this.consumers(caller, r.res);
     if (plans.length === 0) return undefined;
     const prefer = new Map<string, Val[]>();
     for (const x of st.recent) prefer.set(x.res, [...(prefer.get(x.res) ?? []), x.v]);
-    // The operations of the same hypercall come first (vCPU up after initialise, send after bind).
+    if (own) prefer.set('domid', [this.domidSelf, r.v]);
+    // The operations of the same hypercall come first (vCPU up after initialise, send after bind),
+    // and of those the ones tried least often on a handle in this state (what happened to it last):
+    // the transitions of its state not explored yet (vCPU 1 down after up).
     const last = st.prev?.plan?.hypercall;
-    const i = rng.weighted(plans.map((p) => (p.hypercall === last ? 10 : 1)));
-    return this.call(rng, st, caller, plans[i < 0 ? 0 : i] as OpPlan, 0, undefined, prefer);
+    const hk = handleKey(r.res, r.dom, r.v);
+    const state = `${caller.id}<${(hk && st.lastOn.get(hk)) ?? '-'}${typeof r.v === 'bigint' && r.v < 64n ? `,${r.res}=${r.v}` : ''}`;
+    let tried = this.tried.get(state);
+    if (!tried) this.tried.set(state, (tried = new Map()));
+    const w = this.chainScratch.length >= plans.length ? this.chainScratch : (this.chainScratch = new Float64Array(plans.length * 2));
+    for (let k = 0; k < plans.length; k++) {
+      const p = plans[k] as OpPlan;
+      w[k] = (p.hypercall === last ? 10 : 1) * (0.1 + 1 / Math.sqrt(1 + (tried.get(p.id) ?? 0)));
+    }
+    const i = rng.weighted(w.subarray(0, plans.length));
+    const plan = plans[i < 0 ? 0 : i] as OpPlan;
+    tried.set(plan.id, (tried.get(plan.id) ?? 0) + 1);
+    return this.call(rng, st, caller, plan, 0, undefined, prefer);
   }
 
-  /** Steering weights per domain, computed once per sequence (coverage moves slowly). */
-  private weights = new WeakMap<SeqState, Map<number, Float64Array>>();
+  /** Per handle state (caller, what happened to the handle last, a small handle's value): how often chaining tried each operation. */
+  private readonly tried = new Map<string, Map<string, number>>();
+  private chainScratch = new Float64Array(64);
+
+  /** A domain's implemented operations that consume a resource. */
+  private consumers(d: GenDomain, res: string): OpPlan[] {
+    const key = `${d.id}/${res}`;
+    let list = this.consumerCache.get(key);
+    if (!list) this.consumerCache.set(key, (list = d.plans.filter((p) => p.implemented && [...p.consumes.values()].includes(res))));
+    return list;
+  }
+
+  private readonly consumerCache = new Map<string, OpPlan[]>();
+
+  /** Steering weights per domain, computed again when coverage moved (or each sequence, without a version). */
+  private weights = new Map<number, { version: number | SeqState; base: Float64Array }>();
 
   private pickPlan(rng: Rng, d: GenDomain, st: SeqState): OpPlan {
-    let byDom = this.weights.get(st);
-    if (!byDom) this.weights.set(st, (byDom = new Map()));
-    let base = byDom.get(d.id);
-    if (!base) {
-      const s = this.steering;
-      base = Float64Array.from(d.plans, (p) => {
+    const s = this.steering;
+    const version = s?.version ?? st;
+    let cached = this.weights.get(d.id);
+    if (!cached || cached.version !== version) {
+      const base = Float64Array.from(d.plans, (p) => {
         let x = p.implemented ? 1 : 0.03;
         if (s) {
           const calls = s.calls.get(p.id) ?? 0;
@@ -259,15 +330,42 @@ export class Generator {
         }
         return x;
       });
-      byDom.set(d.id, base);
+      this.weights.set(d.id, (cached = { version, base }));
     }
+    const base = cached.base;
     // Producers of what the sequence lacks come first.
-    const w = Array.from(base);
-    d.plans.forEach((p, i) => {
-      for (const res of p.produces.values()) if (st.pool(res, d.id).length === 0) w[i]! *= 1.5;
-    });
+    const pr = this.producers(d);
+    const empty = this.emptyScratch;
+    for (let k = 0; k < pr.resources.length; k++) empty[k] = st.pool(pr.resources[k] as string, d.id).length === 0 ? 1 : 0;
+    let w = this.weightScratch.get(d.id);
+    if (!w) this.weightScratch.set(d.id, (w = new Float64Array(base.length)));
+    w.set(base);
+    for (let i = 0; i < pr.byPlan.length; i++) {
+      for (const k of pr.byPlan[i] as number[]) if (empty[k] === 1) w[i]! *= 1.5;
+    }
     const i = rng.weighted(w);
     return d.plans[i < 0 ? 0 : i] as OpPlan;
+  }
+
+  /** Per domain: the resources its operations produce, and each plan's as indices into that list. */
+  private readonly producerCache = new Map<number, { resources: string[]; byPlan: number[][] }>();
+  private readonly weightScratch = new Map<number, Float64Array>();
+  private emptyScratch = new Uint8Array(64);
+
+  private producers(d: GenDomain): { resources: string[]; byPlan: number[][] } {
+    let pr = this.producerCache.get(d.id);
+    if (!pr) {
+      const resources: string[] = [];
+      const byPlan = d.plans.map((p) => [...p.produces.values()].map((res) => {
+        let k = resources.indexOf(res);
+        if (k < 0) k = resources.push(res) - 1;
+        return k;
+      }));
+      pr = { resources, byPlan };
+      this.producerCache.set(d.id, pr);
+      if (resources.length > this.emptyScratch.length) this.emptyScratch = new Uint8Array(resources.length);
+    }
+    return pr;
   }
 
   /** A whole call of `plan` from `caller`. */
@@ -884,8 +982,30 @@ export class Generator {
     return { kind: 'write', w: { dom: d.id, at: { base: 'grant', off: ref * enc.codec.size }, bytes, patches }, offer: { dom: d.id, ref }, doc: `domain ${d.id} offers grant ${ref} to domain ${grantee.id} (flags 0x${flags.toString(16)}, page ${page})` };
   }
 
+  /** The guest sets (mostly) or clears the bit of a port in its shared_info's `field` (at `base`). */
+  private portBit(rng: Rng, st: SeqState, d: GenDomain, field: string, base: number, port: bigint): FStep {
+    const set = rng.chance(0.8);
+    st.recent = [{ res: 'evtchn_port', dom: d.id, caller: d.id, v: port }];
+    st.focus = 3;
+    return {
+      kind: 'write',
+      w: { dom: d.id, at: { base: 'shared', off: base + Number(port >> 3n) }, bytes: Uint8Array.of(set ? 1 << Number(port & 7n) : 0), patches: [] },
+      touch: { res: 'evtchn_port', dom: d.id, v: port, what: `${set ? 'set' : 'clear'}-${field}` },
+      doc: `domain ${d.id} ${set ? 'sets' : 'clears'} port ${port} in its ${field}`,
+    };
+  }
+
   /** The guest flips event bits in its shared_info (mask or clear pending). */
   private pokeSharedInfo(rng: Rng, st: SeqState): FStep | undefined {
+    // Most often about a port the last call named (the guest masks the port it just bound).
+    const near = st.recent.filter((x) => x.res === 'evtchn_port' && typeof x.v === 'bigint');
+    if (near.length > 0 && rng.chance(0.6)) {
+      const r = rng.pick(near);
+      const d = this.domains.find((x) => x.id === r.dom);
+      const field = rng.chance(0.6) ? 'evtchn_mask' : 'evtchn_pending';
+      const at = d ? this.plans.compilers.get(d.arch.name)?.engine.named('struct shared_info').fields[field] : undefined;
+      if (d && at && (r.v as bigint) < BigInt(at.size * 8)) return this.portBit(rng, st, d, field, at.offset, r.v as bigint);
+    }
     const d = rng.pick(this.domains);
     const lay = this.plans.compilers.get(d.arch.name)?.engine.named('struct shared_info');
     const field = rng.chance(0.6) ? 'evtchn_mask' : 'evtchn_pending';
@@ -909,10 +1029,7 @@ export class Generator {
     if (ports.length > 0 && rng.chance(0.7)) {
       // The guest sets (or clears) the bit of one of its ports, as its event code does; the port's operations may follow.
       const port = rng.pick(ports);
-      const set = rng.chance(0.8);
-      st.recent = [{ res: 'evtchn_port', dom: d.id, caller: d.id, v: port }];
-      st.focus = 3;
-      return { kind: 'write', w: { dom: d.id, at: { base: 'shared', off: at.offset + Number(port >> 3n) }, bytes: Uint8Array.of(set ? 1 << Number(port & 7n) : 0), patches: [] }, doc: `domain ${d.id} ${set ? 'sets' : 'clears'} port ${port} in its ${field}` };
+      return this.portBit(rng, st, d, field, at.offset, port);
     }
     const word = d.bits / 8;
     const bytes = new Uint8Array(word);

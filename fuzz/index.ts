@@ -53,6 +53,8 @@ export interface FuzzReport {
   perWorker: { worker: number; elapsedMs: number; calls: number; sequences: number }[];
   coverage: CoverageSummary;
   findings: FindingReport[];
+  /** External targets: steps, sequences and bytes left out or ended early, by reason (fuzz/external.ts EXCLUDED_WHY). */
+  excluded?: Record<string, number>;
 }
 
 const WORKER_FILE = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url));
@@ -123,6 +125,8 @@ export async function fuzz(o: FuzzOptions = {}): Promise<FuzzReport> {
     .sort((a, b) => a.foundAfterMs - b.foundAfterMs)
     .filter((f) => (seen.has(f.signature) ? false : (seen.add(f.signature), true)));
   const elapsedMs = performance.now() - t0;
+  let excluded: Record<string, number> | undefined;
+  for (const r of reports) for (const [k, n] of Object.entries(r.excluded ?? {})) (excluded ??= {})[k] = (excluded[k] ?? 0) + n;
   return {
     spec: specName,
     target,
@@ -136,6 +140,7 @@ export async function fuzz(o: FuzzOptions = {}): Promise<FuzzReport> {
     perWorker: reports.map((r) => ({ worker: r.worker, elapsedMs: r.elapsedMs, calls: r.stats.calls, sequences: r.stats.sequences })),
     coverage: summarize(spec, plans, abis, cov.calls, cov.errorsSeen),
     findings,
+    ...(excluded ? { excluded } : {}),
   };
 }
 

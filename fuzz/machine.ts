@@ -5,6 +5,7 @@
  * gets the largest of the smaller ones it accepts.
  */
 import type { ProgramDomain } from '../conformance/program.js';
+import { payloadPages } from './gen.js';
 
 /** Pages of each domain's data area: the first half are frames calls name, the rest scratch for arguments. */
 export const DATA_PAGES = 16;
@@ -30,10 +31,28 @@ const oneVcpu = (m: readonly ProgramDomain[]): readonly ProgramDomain[] => m.map
 /** The machines tried, largest first. */
 export const MACHINES: readonly (readonly ProgramDomain[])[] = [FULL_MACHINE, PAIR_MACHINE, SINGLE_MACHINE, oneVcpu(PAIR_MACHINE), oneVcpu(SINGLE_MACHINE)];
 
+/** Data pages a target's domains map read-only (live Xen's page-table pages): Xen cannot write results there. */
+export interface ReadOnlyPages {
+  first: number;
+  count: number;
+}
+
+/**
+ * The machine with data areas large enough that the scratch half (the second half of the data
+ * area, where the generator puts arguments: fuzz/gen.ts payloadPages) starts after the pages
+ * the target maps read-only; those stay frames that calls name (and may make page tables).
+ */
+export function clearOfReadOnly(m: readonly ProgramDomain[], ro: ReadOnlyPages | undefined): readonly ProgramDomain[] {
+  if (!ro || ro.count <= 0) return m;
+  const grow = (n: number): number => (payloadPages({ memoryPages: n }) >= ro.first + ro.count ? n : grow(n + 1));
+  return m.map((d) => ({ ...d, memoryPages: grow(d.memoryPages) }));
+}
+
 /** The largest machine a target accepts, and why the larger ones were refused. */
-export function machineFor(unsupported: ((domains: readonly ProgramDomain[]) => string | undefined) | undefined): { domains: readonly ProgramDomain[]; refused: string[] } {
+export function machineFor(unsupported: ((domains: readonly ProgramDomain[]) => string | undefined) | undefined, readOnly?: ReadOnlyPages): { domains: readonly ProgramDomain[]; refused: string[] } {
   const refused: string[] = [];
-  for (const m of MACHINES) {
+  for (const base of MACHINES) {
+    const m = clearOfReadOnly(base, readOnly);
     const why = unsupported?.(m);
     if (why === undefined) return { domains: m, refused };
     refused.push(`${m.length} domain${m.length > 1 ? 's' : ''}${m.every((d) => d.vcpus === 1) ? ' with one vCPU each' : ''}: ${why}`);

@@ -236,10 +236,16 @@ export class SpecPlans {
 
   /** The numeric value of a constant on an arch. */
   constant(name: string, arch: Arch): bigint | undefined {
+    const key = `${arch.name}\0${name}`;
+    if (this.constantCache.has(key)) return this.constantCache.get(key);
     const c = this.spec.constants.flatMap((g) => g.members).find((m) => m.name === name);
-    const v = c ? constantValueOf(c, arch) : undefined;
-    return v === undefined ? undefined : toBigInt(v);
+    const cv = c ? constantValueOf(c, arch) : undefined;
+    const v = cv === undefined ? undefined : toBigInt(cv);
+    this.constantCache.set(key, v);
+    return v;
   }
+
+  private readonly constantCache = new Map<string, bigint | undefined>();
 
   group(name: string): ConstantGroup | undefined {
     return findGroup(this.spec, name);

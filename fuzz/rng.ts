@@ -71,9 +71,9 @@ export class Rng {
   }
 
   /** An index chosen with these (non-negative) weights; -1 when all are 0. */
-  weighted(weights: readonly number[]): number {
+  weighted(weights: ArrayLike<number>): number {
     let total = 0;
-    for (const w of weights) total += w;
+    for (let i = 0; i < weights.length; i++) total += weights[i] as number;
     if (total <= 0) return -1;
     let x = (this.u32() / 0x1_0000_0000) * total;
     for (let i = 0; i < weights.length; i++) {

@@ -94,6 +94,8 @@ export interface RunReport {
   stats: Stats;
   coverage: { calls: [string, number][]; errors: [string, string[]][] };
   findings: FindingReport[];
+  /** External targets: what was left out or not compared, by why (fuzz/external.ts EXCLUDED_WHY and the target's exceptions). */
+  excluded?: Record<string, number>;
 }
 
 /** A file name for a scenario id. */
@@ -183,6 +185,8 @@ export async function recordFinding(x: {
   corpus?: string;
   /** The target to run the reproducer on; 'model-only': the reference VMM's own outcome stands for it. */
   target: Target | 'model-only';
+  /** Where the reproducer must pass (default: the reference VMM; an external target's twin when it has one). */
+  reference?: Target;
   scenario: Scenario;
   yaml: string;
   finding: Finding;
@@ -191,7 +195,7 @@ export async function recordFinding(x: {
   foundAfterMs: number;
 }): Promise<FindingReport> {
   const { scenario, finding: f, steps } = x;
-  const [ref] = await runScenarios([scenario], referenceTarget(x.vmm ? { vmm: x.vmm } : {}), { spec: x.spec });
+  const [ref] = await runScenarios([scenario], x.reference ?? referenceTarget(x.vmm ? { vmm: x.vmm } : {}), { spec: x.spec });
   const [tgt] = x.target === 'model-only' ? [ref] : await runScenarios([scenario], x.target, { spec: x.spec });
   let file: string | undefined;
   if (x.corpus) {

@@ -8,7 +8,7 @@ import type { Target } from '../conformance/target.js';
 import { findSpec } from '../spec/index.js';
 import type { Spec } from '../spec/model.js';
 import { runExternal } from './external.js';
-import { FULL_MACHINE, machineFor } from './machine.js';
+import { FULL_MACHINE, machineFor, type ReadOnlyPages } from './machine.js';
 import { plantedById } from './planted.js';
 import { runLocal, type ProgressTick, type RunReport } from './run.js';
 
@@ -87,13 +87,19 @@ export async function openExternal(form: string, spec: Spec): Promise<Target> {
   throw new FuzzUsageError(`unknown target '${form}'; use reference, cmd:"<command>" or live-xen`);
 }
 
+/** Data pages a target's domains map read-only, when it says so (live Xen's page-table pages). */
+function readOnlyPages(t: Target): ReadOnlyPages | undefined {
+  const ro = (t as Target & { readOnlyPages?: ReadOnlyPages }).readOnlyPages;
+  return ro && Number.isInteger(ro.first) && Number.isInteger(ro.count) ? ro : undefined;
+}
+
 /** The machine a job runs on (the full one on the reference VMM). */
 export async function jobMachine(job: WorkerJob): Promise<readonly ProgramDomain[]> {
   if (job.target === 'reference') return FULL_MACHINE;
   const spec = fuzzSpec(job.spec);
   const t = await openExternal(job.target, spec);
   try {
-    return machineFor(t.unsupported?.bind(t)).domains;
+    return machineFor(t.unsupported?.bind(t), readOnlyPages(t)).domains;
   } finally {
     await t.dispose();
   }
@@ -122,7 +128,7 @@ export async function runJob(job: WorkerJob, progress?: (p: ProgressTick) => voi
   if (job.mutant) throw new FuzzUsageError('--mutant plants a bug in the reference VMM: use it with --target reference');
   const target = await openExternal(job.target, spec);
   try {
-    const { domains } = machineFor(target.unsupported?.bind(target));
+    const { domains } = machineFor(target.unsupported?.bind(target), readOnlyPages(target));
     const report = await runExternal({ ...common, domains, target, targetName: job.target });
     return { ...report, machine: domains };
   } finally {

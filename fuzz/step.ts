@@ -83,6 +83,8 @@ export interface MemStep {
   w: WriteSpec;
   /** A grant entry this write offers. */
   offer?: { dom: number; ref: number };
+  /** A handle whose state the write changes (a port's mask or pending bit): what the handle went through, for coverage. */
+  touch?: { res: string; dom: number; v: bigint; what: string };
   doc: string;
 }
 

@@ -46,6 +46,9 @@ export interface BootRun {
 }
 
 /** dom0's memory: what it starts with and the most it may grow to (MiB); the difference lets it populate pages. */
+/** CPUs of the QEMU machine Xen runs on (the twin's host has as many: PIRQ counts, pin overrides follow). */
+export const QEMU_CPUS = 1;
+
 export const DOM0_MEMORY = { startMiB: 32, maxMiB: 33 } as const;
 
 /**
@@ -60,7 +63,7 @@ export const XEN_ARGS = [
 
 export function qemuArgs(o: BootOptions): string[] {
   return [
-    '-machine', 'q35', '-cpu', 'max', '-m', '256', '-smp', '1', '-nographic', '-no-reboot', '-monitor', 'none', '-serial', 'stdio',
+    '-machine', 'q35', '-cpu', 'max', '-m', '256', '-smp', String(QEMU_CPUS), '-nographic', '-no-reboot', '-monitor', 'none', '-serial', 'stdio',
     '-kernel', o.xen, '-append', [...XEN_ARGS, ...(o.xenArgs ?? [])].join(' '),
     // Xen takes the first module as dom0's kernel and the second as its initrd.
     '-initrd', `${o.kernel},${o.module}`,

@@ -21,14 +21,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DomainLayout, Program, ProgramDomain } from '../conformance/program.js';
-import type { BatchTarget, ExecResult, InteractiveTarget } from '../conformance/target.js';
+import type { BatchTarget, ExecResult } from '../conformance/target.js';
 import { xenSpec } from '../spec/index.js';
 import type { Spec } from '../spec/model.js';
 import { findAbi } from '../spec/query.js';
 import { buildLiveKernel, compilerAvailable, xenImage, XEN_IMAGE_GZ, type BuiltKernel } from './build.js';
+import type { CallException } from '../fuzz/external.js';
 import { DOMU_DEFAULT_MAX_EVTCHN_PORT, twoDomainUnsupported } from './domu.js';
+import { liveFuzzExceptions } from './exceptions.js';
 import { encodePrograms, EncodeError, type EncodeOptions, type RegisterOrder } from './format.js';
-import { boot, DOM0_MEMORY, qemuAvailable, XEN_ARGS, type BootRun } from './qemu.js';
+import { boot, DOM0_MEMORY, QEMU_CPUS, qemuAvailable, XEN_ARGS, type BootRun } from './qemu.js';
 import { execResult, parseSerial } from './serial.js';
 import { referenceTwin } from './twin.js';
 
@@ -76,7 +78,24 @@ export interface LiveXenTarget extends BatchTarget {
   /** What the last runAll did: boots, their ends and durations. */
   readonly lastRun: { boots: { end: BootRun['end']; ms: number; programs: number }[]; ms: number };
   /** The reference VMM as this target's twin (live-xen/twin.ts): dom0's boot page tables, the host's build id and command line. */
-  twin(): InteractiveTarget;
+  /**
+   * `zeroPage: false`: page 0 of each data area unmapped (TwinOptions.zeroPage); `liveVirtual`:
+   * the boot page tables map the data area and shared_info at the live kernel's addresses
+   * (TwinOptions.virtualAt). The fuzzer asks for both.
+   */
+  twin(o?: { zeroPage?: boolean; liveVirtual?: boolean }): ReturnType<typeof referenceTwin>;
+  /**
+   * Data pages every domain maps read-only (pages a program may make page tables): Xen cannot
+   * write hypercall results there, so arguments must live elsewhere (the fuzzer's machines keep
+   * their scratch pages clear of them, fuzz/machine.ts).
+   */
+  readonly readOnlyPages: { first: number; count: number };
+  /** A domain that shuts down stops for real: dom0's end ends the boot, a silent domain 1 is rebuilt (its later instructions never run). */
+  readonly shutdownStops: true;
+  /** The kernel takes no event upcall (it registers no event callback): a program must leave every vCPU's upcall mask set (LIVE_WHY.upcall). */
+  readonly eventsMasked: true;
+  /** What real Xen and the twin cannot agree on, per operation (live-xen/exceptions.ts), for the fuzzer. */
+  fuzzExceptions(): ReadonlyMap<string, readonly CallException[]>;
 }
 
 /** Builds the kernel (cached) and returns the target; throws when QEMU, gcc or the Xen image is missing. */
@@ -90,6 +109,7 @@ export function liveXenTarget(options: LiveXenOptions = {}): LiveXenTarget {
   if (!abi) throw new Error('the spec has no x86_64-pv ABI');
   const regs: RegisterOrder = { number: abi.convention.number, args: abi.convention.args };
   const lastRun: LiveXenTarget['lastRun'] = { boots: [], ms: 0 };
+  let exceptions: Map<string, CallException[]> | undefined;
 
   const secondDomain = options.secondDomain ?? true;
   const encoding: EncodeOptions = secondDomain ? { secondDomain, defaultMaxEvtchnPort: DOMU_DEFAULT_MAX_EVTCHN_PORT } : {};
@@ -205,12 +225,19 @@ export function liveXenTarget(options: LiveXenOptions = {}): LiveXenTarget {
     name: LIVE_XEN,
     kernel,
     lastRun,
-    twin: () =>
+    twin: (o: { zeroPage?: boolean; liveVirtual?: boolean } = {}) =>
       referenceTwin({
         xenImage: xen,
         commandline: [...XEN_ARGS, ...(options.xenArgs ?? [])].join(' '),
         slackPages: ((DOM0_MEMORY.maxMiB - DOM0_MEMORY.startMiB) << 20) / 4096,
+        hostCpus: QEMU_CPUS,
+        ...(o.zeroPage !== undefined ? { zeroPage: o.zeroPage } : {}),
+        ...(o.liveVirtual ? { virtualAt: { data: kernel.dataBase, sharedInfo: kernel.sharedInfo } } : {}),
       }),
+    readOnlyPages: { first: kernel.tableFirst, count: kernel.tablePages },
+    shutdownStops: true,
+    eventsMasked: true,
+    fuzzExceptions: () => (exceptions ??= liveFuzzExceptions(spec)),
     unsupported,
     layouts,
     runAll,

@@ -20,7 +20,8 @@
  * - Room to grow: as many pages between the domain's page count and its maximum as dom0 has
  *   on the live target (dom0_mem=...,max:...), so that it can populate and give back pages.
  * - Identity: the host's build id (read from the Xen image) and command line, so that
- *   XENVER_build_id and XENVER_commandline answer as the host does.
+ *   XENVER_build_id and XENVER_commandline answer as the host does; its CPU count (what the
+ *   hardware domain's PIRQ count and pin overrides follow).
  *
  * Memory accesses of the reference stay guest-physical: the data area and shared_info are
  * where the reference layout says, whatever a program does to these mappings.
@@ -33,7 +34,6 @@ import { pvMmu } from '../reference-vmm/mm/handlers.js';
 import { pteFrom } from '../reference-vmm/mm/pagetables.js';
 import { ReferenceVmm, type VersionInfo } from '../reference-vmm/vmm.js';
 import type { MachineConfig } from '../reference-vmm/machine.js';
-import type { InteractiveTarget } from '../conformance/target.js';
 import { referenceTarget } from '../conformance/targets/reference.js';
 import { KERNEL_LAYOUT } from './build.js';
 import { DOMU_ID } from './domu.js';
@@ -50,9 +50,16 @@ const DATA_RO = P | US | A;
 
 /**
  * Gives every x86_64-pv domain of `vmm` the boot address space of the live kernel, and
- * `slack` pages of room between its page count and its maximum (dom0_mem=...,max:...).
+ * `slack` pages of room between its page count and its maximum (dom0_mem=...,max:...);
+ * without `zeroPage`, page 0 of the data area is left unmapped (TwinOptions.zeroPage).
  */
-export function addBootPageTables(vmm: ReferenceVmm, layout: { tableFirst: number; tablePages: number } = KERNEL_LAYOUT, slack: number | ((domid: number) => number) = 0): void {
+export function addBootPageTables(
+  vmm: ReferenceVmm,
+  layout: { tableFirst: number; tablePages: number } = KERNEL_LAYOUT,
+  slack: number | ((domid: number) => number) = 0,
+  zeroPage = true,
+  at?: { data: bigint; sharedInfo: bigint },
+): void {
   const mm = pvMmu(vmm);
   const ram = ramFrames(vmm);
   if (!mm || !ram) throw new Error('the reference VMM has no PV MMU or memory subsystem');
@@ -71,17 +78,25 @@ export function addBootPageTables(vmm: ReferenceVmm, layout: { tableFirst: numbe
       d.maxPages += 1;
     }
     const [l4, l3, l2, l1] = frames as [number, number, number, number];
-    // The data area at virtual address 0: slot 0 of every level.
-    mm.pt.write(l4, 0, pteFrom(l3, TABLE));
-    mm.pt.write(l3, 0, pteFrom(l2, TABLE));
-    mm.pt.write(l2, 0, pteFrom(l1, TABLE));
+    // The data area at virtual address 0 (slot 0 of every level) and shared_info after it, or where `at` says.
+    const dataVa = at?.data ?? 0n;
+    const sharedVa = at?.sharedInfo ?? BigInt(pages) * BigInt(PAGE_SIZE);
+    const slot = (va: bigint, level: number) => Number((va >> BigInt(12 + 9 * level)) & 511n);
+    const region = (va: bigint) => va >> 21n;
+    if (region(dataVa) !== region(dataVa + BigInt(pages * PAGE_SIZE - 1)) || region(dataVa) !== region(sharedVa)) {
+      throw new Error(`domain ${d.id}: the data area (0x${dataVa.toString(16)}, ${pages} pages) and shared_info (0x${sharedVa.toString(16)}) must lie in one 2 MiB region (one L1 table)`);
+    }
+    mm.pt.write(l4, slot(dataVa, 3), pteFrom(l3, TABLE));
+    mm.pt.write(l3, slot(dataVa, 2), pteFrom(l2, TABLE));
+    mm.pt.write(l2, slot(dataVa, 1), pteFrom(l1, TABLE));
+    if (!zeroPage) d.memory.set(gfn(0), undefined);
     for (let p = 0; p < pages; p++) {
       const f = d.memory.lookup(gfn(p));
       if (f === undefined) continue;
       const ro = p >= layout.tableFirst && p < layout.tableFirst + layout.tablePages;
-      mm.pt.write(l1, p, pteFrom(f, ro ? DATA_RO : DATA_RW));
+      mm.pt.write(l1, slot(dataVa + BigInt(p * PAGE_SIZE), 0), pteFrom(f, ro ? DATA_RO : DATA_RW));
     }
-    mm.pt.write(l1, pages, pteFrom(d.sharedInfoFrame, DATA_RW));
+    mm.pt.write(l1, slot(sharedVa, 0), pteFrom(d.sharedInfoFrame, DATA_RW));
     d.maxPages += typeof slack === 'number' ? slack : slack(d.id);
     const rc = mm.pt.getPageAndType(l4, PageType.L4, d);
     if (rc !== 0) throw new Error(`domain ${d.id}: its boot page tables do not validate (${rc})`);
@@ -111,10 +126,27 @@ export interface TwinOptions {
   invariants?: boolean;
   /** Pages a domain may grow by (dom0's max: minus its start size). */
   slackPages?: number;
+  /**
+   * Whether page 0 of each data area is mapped (default true). False: it stays the domain's
+   * but is mapped nowhere, like a kernel's zero page, so that NULL and small pointers fault
+   * as they do on the live kernel, whose data area is not at address 0 (the fuzzer's twin:
+   * its guest never uses page 0).
+   */
+  zeroPage?: boolean;
+  /** Physical CPUs of the host (the reference VMM's hostCpus: QEMU's -smp). */
+  hostCpus?: number;
+  /**
+   * Where the boot page tables map the data area and shared_info (default: the reference
+   * layout's addresses, 0 and the page after the data). The fuzzer's twin takes the live
+   * kernel's (its layout's dataBase and sharedInfo), so that linear addresses (update_va_mapping,
+   * a grant's host_addr) find page tables where, and only where, they do on the live kernel;
+   * memory accesses stay guest-physical.
+   */
+  virtualAt?: { data: bigint; sharedInfo: bigint };
 }
 
-/** The reference target as the live kernel's twin (named `reference`). */
-export function referenceTwin(o: TwinOptions = {}): InteractiveTarget {
+/** The reference target as the live kernel's twin (named `reference`); `openSync` gives its session in this process (the fuzzer's oracle). */
+export function referenceTwin(o: TwinOptions = {}): ReturnType<typeof referenceTarget> {
   const version: Partial<VersionInfo> = {};
   if (o.xenImage) {
     const id = elfBuildId(readFileSync(o.xenImage));
@@ -123,14 +155,14 @@ export function referenceTwin(o: TwinOptions = {}): InteractiveTarget {
   if (o.commandline !== undefined) version.commandline = o.commandline;
   return referenceTarget({
     invariants: o.invariants ?? true,
-    vmm: { version },
+    vmm: { version, ...(o.hostCpus !== undefined ? { hostCpus: o.hostCpus } : {}) },
     factory: (config: MachineConfig, options) => {
       const vmm = new ReferenceVmm(config, options);
       // Only a machine the live target builds (dom0 alone, or dom0 and domain 1) starts as the live kernel does.
       const [d0, d1] = config.domains;
       const pv = (d: { abi: string } | undefined) => d?.abi === 'x86_64-pv';
       const built = config.domains.length === 1 ? d0?.id === 0 && pv(d0) : config.domains.length === 2 && d0?.id === 0 && d1?.id === DOMU_ID && pv(d0) && pv(d1);
-      if (built) addBootPageTables(vmm, KERNEL_LAYOUT, (id) => (id === 0 ? (o.slackPages ?? 0) : KERNEL_LAYOUT.domuSlackPages));
+      if (built) addBootPageTables(vmm, KERNEL_LAYOUT, (id) => (id === 0 ? (o.slackPages ?? 0) : KERNEL_LAYOUT.domuSlackPages), o.zeroPage ?? true, o.virtualAt);
       return vmm;
     },
   });

@@ -125,6 +125,10 @@ static int domu_state;
 /* The max_evtchn_port domain 1 was created with (fixed at creation). */
 static u32 domu_max_port;
 static const char *domu_broken;
+/* A call of domain 1 changed it for good (kernel.c taints()): the next program gets a new domain 1. */
+static int domu_stale;
+/* Domain 1's grant-table frames once built: a program that grew the table leaves it stale. */
+static long domu_grant_frames;
 static u32 domu_seq;
 static u32 domu_pages;
 static vcpu_guest_context_t domu_ctx;
@@ -281,6 +285,7 @@ static const char *domu_build(u32 max_port)
     hyperabi_sched_op_SCHEDOP_yield();
   }
   domu_seq = m->ack;
+  domu_grant_frames = grant_frames(DOMU_ID);
   return 0;
 }
 
@@ -313,16 +318,18 @@ static void domu_destroy(void)
   domctl(&d, DOMCTL_destroydomain);
   domu_state = 0;
   domu_broken = 0;
+  domu_stale = 0;
 }
 
 /*
  * A program of dom0 and domain 1 starts: domain 1 exists with that many data pages. It is
  * built on first use, and built again when the program wants another max_evtchn_port (fixed
- * at creation) or when the one before stopped answering.
+ * at creation), when the one before stopped answering, or when a call of domain 1 changed it
+ * for good (what ends the boot when dom0 does it: kernel.c taints()).
  */
 static const char *domu_begin(u32 pages, u32 max_port)
 {
-  if (domu_state == -1 || (domu_state == 1 && domu_max_port != max_port)) domu_destroy();
+  if (domu_state == -1 || (domu_state == 1 && (domu_max_port != max_port || domu_stale))) domu_destroy();
   if (domu_state == 0) {
     const char *why = domu_build(max_port);
     domu_state = why ? -2 : 1;
@@ -341,6 +348,8 @@ static void domu_end(void)
 {
   struct mbox *m = (struct mbox *)hx_domu_mbox;
   if (domu_state != 1) return;
+  /* Pages populated or given back: reset() cannot undo that, the next program gets a new domain 1. */
+  if (reservation(DOMU_ID) != (long)domu_nr_pages || grant_frames(DOMU_ID) != domu_grant_frames) domu_stale = 1;
   m->cmd = MB_RESET;
   domu_request();
 }

@@ -306,6 +306,22 @@ _Static_assert(sizeof(struct operand) == HX_OPERAND_BYTES, "operand size");
 /* ───────────── a second domain (domain 1) ───────────── */
 
 static void reset(void);
+
+/* The frames of a domain's grant table (GNTTABOP_query_size), or -1. Xen never shrinks a table. */
+static long grant_frames(domid_t id)
+{
+  struct gnttab_query_size q = { .dom = id };
+  if (hyperabi_grant_table_op_GNTTABOP_query_size(&q, 1) || q.status != GNTST_okay) return -1;
+  return q.nr_frames;
+}
+
+/* The pages a domain has (XENMEM_current_reservation), or a negative errno. */
+static long reservation(domid_t id)
+{
+  struct xen_memory_domain md = { .domid = id };
+  return hyperabi_memory_op_XENMEM_current_reservation(&md);
+}
+
 #include "domu.c"
 
 /* Whether the running program has a domain 1 (a PRG2 record). */
@@ -381,6 +397,8 @@ static void reset(void)
   hyperabi_nmi_op_XENNMI_unregister_callback();
   hyperabi_set_debugreg(7, 0);
   for (int r = 0; r < 4; r++) hyperabi_set_debugreg(r, 0);
+  /* DR6 back to its reset value (X86_DR6_DEFAULT: the architectural reserved-one bits). */
+  hyperabi_set_debugreg(6, 0xffff0ff0ul);
   hyperabi_fpu_taskswitch(0);
   hyperabi_set_segment_base(SEGBASE_FS, 0);
   hyperabi_set_segment_base(SEGBASE_GS_USER, 0);
@@ -446,8 +464,10 @@ static void reset(void)
 
 /*
  * Calls that change dom0 for good when they succeed: a vcpu_info moved out of shared_info,
- * a PIRQ EOI map registered, a pseudo-physical memory map set. After a program made one, the
- * kernel ends the boot (the harness boots again for the programs after it).
+ * a PIRQ EOI map registered, a pseudo-physical memory map set, a shutdown code latched. After
+ * a program made one, the kernel ends the boot (the harness boots again for the programs
+ * after it); domain 1 is built again for the next program instead. So does a program that
+ * leaves dom0 with other pages or a grown grant table (kmain).
  */
 static const char *taints(const u64 regs[HX_CALL_REGS], u64 result)
 {
@@ -456,10 +476,21 @@ static const char *taints(const u64 regs[HX_CALL_REGS], u64 result)
   if (regs[0] == __HYPERVISOR_physdev_op && ((u32)regs[1] == PHYSDEVOP_pirq_eoi_gmfn_v1 || (u32)regs[1] == PHYSDEVOP_pirq_eoi_gmfn_v2))
     return "pirq-eoi-map-registered";
   if (regs[0] == __HYPERVISOR_memory_op && regs[1] == XENMEM_set_memory_map) return "memory-map-set";
+  /* A latched shutdown code is what any later shutdown of the domain reports. */
+  if (regs[0] == __HYPERVISOR_sched_op && (u32)regs[1] == SCHEDOP_shutdown_code) return "shutdown-code-latched";
   return 0;
 }
 
 static const char *tainted;
+
+/*
+ * dom0's pages when the programs start: a program that leaves it with more (pages it
+ * populated) or fewer (pages it gave back) changed dom0 for good too, as reset() cannot know
+ * which frames they were; the next program would find less room, or a data page gone.
+ */
+static long dom0_pages;
+/* Likewise dom0's grant-table frames: a table grown by a program stays grown (more references valid). */
+static long dom0_grant_frames;
 
 /* ───────────── the interpreter ───────────── */
 
@@ -565,6 +596,7 @@ static int run_program(struct reader *r)
       if (ih.dom == 1) {
         why = domu_call(regs, &result);
         if (why) break;
+        if (taints(regs, result)) domu_stale = 1;
       } else {
         result = (u64)hx_hypercall(regs);
         if (!tainted) tainted = taints(regs, result);
@@ -671,6 +703,8 @@ void kmain(start_info_t *si)
   putdec(si->nr_pages);
   end();
 
+  dom0_pages = reservation(DOMID_SELF);
+  dom0_grant_frames = grant_frames(DOMID_SELF);
   struct reader r = { (const u8 *)si->mod_start, (const u8 *)si->mod_start + si->mod_len };
   u32 head[4];
   u32 ran = 0;
@@ -683,6 +717,8 @@ void kmain(start_info_t *si)
         fail(ran, 0, "malformed-module");
         break;
       }
+      if (!tainted && reservation(DOMID_SELF) != dom0_pages) tainted = "dom0-pages-changed";
+      if (!tainted && grant_frames(DOMID_SELF) != dom0_grant_frames) tainted = "grant-table-grown";
       if (tainted) {
         begin('T', ran);
         putch(' ');
