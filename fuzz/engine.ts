@@ -354,7 +354,7 @@ export class LocalFuzzer {
       this.entryWeights = undefined;
       // A new entry is continued several times at once (what its new state leads to is most likely news).
       this.freshEntries.push({ entry, left: FRESH_CONTINUATIONS });
-      if (this.freshEntries.length > 64) this.freshEntries.shift();
+      if (this.freshEntries.length > 16) this.freshEntries.shift();
     }
     return undefined;
   }
@@ -396,9 +396,10 @@ export class LocalFuzzer {
   }
 
   private pickEntry(rng: Rng): { steps: FStep[]; keys: string[] } {
-    const fresh = this.freshEntries[0];
+    // The newest first: what the last new state led to is explored before older news (depth first).
+    const fresh = this.freshEntries[this.freshEntries.length - 1];
     if (fresh) {
-      if (--fresh.left <= 0) this.freshEntries.shift();
+      if (--fresh.left <= 0) this.freshEntries.pop();
       return fresh.entry;
     }
     if (!this.entryWeights || this.entryWeights.length !== this.corpus.length || ++this.picks % 16 === 0) this.entryWeights = Float64Array.from(this.corpus, (e) => this.entryWeight(e));
@@ -543,8 +544,13 @@ export class LocalFuzzer {
     // The outcome, with the small handles the call named (vCPU 1 coming up is news even when vCPU 0 did)
     // and a small result (a vCPU that is up answers 1).
     const newBefore = this.novelKeys.length;
+    // (The first one only: which frames a batch lists, in which order, is no news.)
     let small = '';
-    for (const u of step.used ?? []) if (typeof u.v === 'bigint' && u.v < 64n && u.res !== 'domid') small += `,${u.res}=${u.v}`;
+    for (const u of step.used ?? []) {
+      if (typeof u.v !== 'bigint' || u.v >= 8n || u.res === 'domid') continue;
+      small = `,${u.res}=${u.v}`;
+      break;
+    }
     const cls = failed ? String(signed) : signed > 0 && signed < 64 ? `ok${signed}` : 'ok';
     const seen = this.outcome(`${step.dom}:${plan.id}:${cls}${small}`);
     if (failed) for (const e of plan.errors) if (e.via === 'return' && e.value === signed) cov.markError(plan.id, e.code);
@@ -558,8 +564,14 @@ export class LocalFuzzer {
         const s = Number(BigInt.asIntN(o.size * 8, v));
         statusAt.set(`${o.read}:${Math.floor(o.off / 4096)}`, s);
         if (s !== 0) {
-          this.outcome(`${step.dom}:${plan.id}:s${s}`);
-          for (const e of plan.errors) if (e.via === 'status' && e.value === s) cov.markError(plan.id, e.code);
+          // A declared status, or any other (what a failed element leaves there is not news).
+          let declared = false;
+          for (const e of plan.errors) {
+            if (e.via !== 'status' || e.value !== s) continue;
+            cov.markError(plan.id, e.code);
+            declared = true;
+          }
+          this.outcome(`${step.dom}:${plan.id}:s${declared ? s : '?'}`);
         }
       } else if (!failed && st && o.resource) {
         st.add(o.resource, step.dom, v);
@@ -579,7 +591,7 @@ export class LocalFuzzer {
       const k = handleKey(u.res, u.dom, u.v);
       if (!k) continue;
       const prev = st.lastOn.get(k);
-      if (ok || prev !== undefined) this.outcome(`${step.dom}:${plan.id}:${kind}:${u.res}<${prev ?? '-'}`);
+      if (ok || prev !== undefined) this.outcome(`${step.dom}:${plan.id}:${kind}:${u.res}${typeof u.v === 'bigint' && u.v < 2n ? `=${u.v}` : ''}<${prev ?? '-'}`);
       if (ok) touched.push(k);
     }
     if (ok) {
@@ -602,6 +614,7 @@ export class LocalFuzzer {
         }
       }
       for (const k of touched) st.lastOn.set(k, plan.id);
+      if (step.fields && step.fields.size > 0) st.lastFields = step.fields;
       if (recent.length > 0) st.recent = recent;
       if (st.history.length < 64 && !st.history.includes(step)) st.history.push(step);
       // Something new succeeded: the next steps work on what it named (vCPU 1 came up: take it down).

@@ -77,6 +77,8 @@ export class SeqState {
   recent: { res: string; dom: number; caller: number; v: Val }[] = [];
   /** Steps left during which chaining is likely (after the guest's own write made a handle interesting). */
   focus = 0;
+  /** The integer fields of the last successful call, by name. */
+  lastFields: ReadonlyMap<string, Val> | undefined;
   /** Per handle (handleKey): the last thing that happened to it (the operation that named it and succeeded, or the guest's write), a coarse picture of its state. */
   readonly lastOn = new Map<string, string>();
 
@@ -154,6 +156,8 @@ interface Ctx {
   prefer?: Map<string, Val[]>;
   /** A count says more elements than were generated: Xen reads (and writes back) past them. */
   lie?: boolean;
+  /** The integer values generated, by field name (the last part of their path). */
+  fields: Map<string, Val>;
 }
 
 const EDGES: readonly bigint[] = [0n, 1n, 2n, 3n, 4n, 7n, 8n, 15n, 16n, 31n, 32n, 63n, 64n, 127n, 128n, 255n, 256n, 511n, 512n, 1023n, 1024n, 4095n, 4096n, 0x7fffn, 0x8000n, 0xffffn, 0x10000n, 0x7fff_ffffn, 0x8000_0000n, 0xffff_ffffn, 0x1_0000_0000n, 0x7fff_ffff_ffff_ffffn, 0x8000_0000_0000_0000n, 0xffff_ffff_ffff_ffffn];
@@ -284,7 +288,7 @@ export class Generator {
     // the transitions of its state not explored yet (vCPU 1 down after up).
     const last = st.prev?.plan?.hypercall;
     const hk = handleKey(r.res, r.dom, r.v);
-    const state = `${caller.id}<${(hk && st.lastOn.get(hk)) ?? '-'}${typeof r.v === 'bigint' && r.v < 64n ? `,${r.res}=${r.v}` : ''}`;
+    const state = `${caller.id}<${(hk && st.lastOn.get(hk)) ?? '-'}${typeof r.v === 'bigint' && r.v < 2n ? `,${r.res}=${r.v}` : ''}`;
     let tried = this.tried.get(state);
     if (!tried) this.tried.set(state, (tried = new Map()));
     const w = this.chainScratch.length >= plans.length ? this.chainScratch : (this.chainScratch = new Float64Array(plans.length * 2));
@@ -370,7 +374,7 @@ export class Generator {
 
   /** A whole call of `plan` from `caller`. */
   call(rng: Rng, st: SeqState, caller: GenDomain, plan: OpPlan, depth = 0, next?: number, prefer?: Map<string, Val[]>): CallStep {
-    const ctx: Ctx = { caller, plan, scope: caller, writes: [], reads: [], outputs: [], next: next ?? payloadPages(caller) * PAGE, depth, used: [], rawPtrs: [], ...(prefer ? { prefer } : {}) };
+    const ctx: Ctx = { caller, plan, scope: caller, writes: [], reads: [], outputs: [], next: next ?? payloadPages(caller) * PAGE, depth, used: [], rawPtrs: [], fields: new Map(), ...(prefer ? { prefer } : {}) };
     const values = new Map<string, Val>();
     const lengths = new Map<string, number>();
     // Arrays first, so that their counts can follow them.
@@ -384,7 +388,7 @@ export class Generator {
     }
     const args = plan.regs.map((r) => values.get(r.name) as Val);
     const docArgs = plan.regs.map((r, i) => `${r.name}=${showVal(args[i] as Val)}`).join(' ');
-    const step: CallStep = { kind: 'call', dom: caller.id, vcpu: rng.chance(0.9) ? 0 : rng.below(caller.vcpus), id: plan.id, plan, nr: plan.nr, args, writes: ctx.writes, reads: ctx.reads, outputs: ctx.outputs, used: ctx.used, rawPtrs: ctx.rawPtrs, ...(ctx.lie ? { overrun: true } : {}), doc: `${plan.id} ${docArgs}` };
+    const step: CallStep = { kind: 'call', dom: caller.id, vcpu: rng.chance(0.9) ? 0 : rng.below(caller.vcpus), id: plan.id, plan, nr: plan.nr, args, writes: ctx.writes, reads: ctx.reads, outputs: ctx.outputs, used: ctx.used, rawPtrs: ctx.rawPtrs, fields: ctx.fields, ...(ctx.lie ? { overrun: true } : {}), doc: `${plan.id} ${docArgs}` };
     if (depth === 0) st.prev = step;
     return step;
   }
@@ -444,6 +448,13 @@ export class Generator {
   // ───────────────────────────── integers ─────────────────────────────
 
   private int(rng: Rng, st: SeqState, ctx: Ctx, node: TNode, sem: { path: string; values?: string; dir?: string }): Val {
+    const v = this.intValue(rng, st, ctx, node, sem);
+    const dot = sem.path.lastIndexOf('.');
+    ctx.fields.set(dot < 0 ? sem.path : sem.path.slice(dot + 1), v);
+    return v;
+  }
+
+  private intValue(rng: Rng, st: SeqState, ctx: Ctx, node: TNode, sem: { path: string; values?: string; dir?: string }): Val {
     const bits = node.size * 8;
     if (node.k === 'ptr') return this.pointerOnly(rng, ctx, 8);
     if (sem.dir === 'out' && rng.chance(0.8)) return rng.chance(0.8) ? 0n : rng.bits(bits);
@@ -456,6 +467,13 @@ export class Generator {
       if (vals.length > 0) return rng.pick(vals);
     }
     if (res && x < 0.85) return this.resource(rng, st, ctx, res, node);
+    // A field of the same name as one of the last successful call's takes its value again
+    // (the host_addr an unmap names is the one the map was given), most often in a chain.
+    if (!res && st.lastFields) {
+      const dot = sem.path.lastIndexOf('.');
+      const same = st.lastFields.get(dot < 0 ? sem.path : sem.path.slice(dot + 1));
+      if (same !== undefined && rng.chance(ctx.prefer ? 0.5 : 0.15)) return same;
+    }
     if (sem.values && x < 0.85) {
       const g = this.groupOf(sem.values);
       if (g && g.values.length > 0) return this.fromGroup(rng, g, bits);

@@ -72,6 +72,8 @@ export interface CallStep {
   overrun?: boolean;
   /** Pointers given as plain numbers (NULL, edge values): the caller's memory Xen may access there. */
   rawPtrs?: bigint[];
+  /** The integer values the generator chose, by field name: later calls' fields of the same name may take them again. */
+  fields?: ReadonlyMap<string, Val>;
   /** Handles the call names (resource, the domain they belong to, value): kept for later steps when the call succeeds. */
   used?: { res: string; dom: number; v: Val }[];
   doc: string;
