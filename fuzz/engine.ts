@@ -606,7 +606,7 @@ export class LocalFuzzer {
         if (rr?.op !== 'read' || !('bytes' in rr)) continue;
         let v = 0n;
         for (let i = o.size - 1; i >= 0; i--) v = (v << 8n) | BigInt(rr.bytes[o.off + i] ?? 0);
-        recent.push({ res: o.resource, dom: o.owner ?? step.dom, caller: step.dom, v });
+        recent.push({ res: o.resource, dom: o.owner ?? step.dom, caller: step.dom, v, produced: true });
         const k = handleKey(o.resource, o.owner ?? step.dom, v);
         if (k) {
           this.outcome(`${step.dom}:${plan.id}:produced:${o.resource}<${st.lastOn.get(k) ?? '-'}`);

@@ -74,7 +74,7 @@ export class SeqState {
   /** Calls that succeeded, for repetitions later in the sequence. */
   readonly history: CallStep[] = [];
   /** What the last successful call named or produced: later calls that consume it use it. */
-  recent: { res: string; dom: number; caller: number; v: Val }[] = [];
+  recent: { res: string; dom: number; caller: number; v: Val; produced?: boolean }[] = [];
   /** Steps left during which chaining is likely (after the guest's own write made a handle interesting). */
   focus = 0;
   /** The integer fields of the last successful call, by name. */
@@ -271,7 +271,9 @@ export class Generator {
     // A handle the call named; sometimes the caller's own domain, which every call of it changes
     // (what the domain's other operations of the same hypercall see next: the reset after the bind).
     const own = handles.length === 0 || rng.chance(0.2);
-    const r = own ? { res: 'domid', dom: first.caller, caller: first.caller, v: BigInt(first.caller) } : rng.pick(handles);
+    // What the call produced (the port just bound, the handle just mapped) most often.
+    const made = handles.filter((x) => x.produced === true);
+    const r = own ? { res: 'domid', dom: first.caller, caller: first.caller, v: BigInt(first.caller) } : rng.pick(made.length > 0 && rng.chance(0.6) ? made : handles);
     // The same domain goes on, or the handle's owner, or a domain the call named (the remote end answers).
     const named = st.recent.filter((x) => x.res === 'domid' && typeof x.v === 'bigint').map((x) => (x.v === this.domidSelf ? x.caller : Number(x.v)));
     const x = rng.u32() / 0x1_0000_0000;
@@ -540,7 +542,7 @@ export class Generator {
   private resource(rng: Rng, st: SeqState, ctx: Ctx, res: string, node: TNode): Val {
     const preferred = this.preferred(rng, ctx, res, node);
     const pool = st.pool(res, ctx.scope.id);
-    const v = preferred !== undefined && rng.chance(0.7) ? preferred : pool.length > 0 && rng.chance(0.3) ? rng.pick(pool) : this.fresh(rng, st, ctx, res, node);
+    const v = preferred !== undefined && rng.chance(0.85) ? preferred : pool.length > 0 && rng.chance(0.3) ? rng.pick(pool) : this.fresh(rng, st, ctx, res, node);
     ctx.used.push({ res, dom: ctx.scope.id, v });
     return v;
   }
@@ -879,7 +881,11 @@ export class Generator {
     if (ctx.plan.statusPaths.has(path) || ctx.plan.produces.has(path)) {
       ctx.outputs.push({ read: readIdx, off, size: node.size, kind: ctx.plan.statusPaths.has(path) ? 'status' : 'produce', path, ...(ctx.plan.produces.get(path) ? { resource: ctx.plan.produces.get(path) as string } : {}), signed: node.signed === true, owner: ctx.scope.id });
     }
-    const v = given ?? (node.k === 'ptr' ? this.pointerOnly(rng, ctx, 8) : this.int(rng, st, ctx, node, { path, ...(f?.values ? { values: f.values } : {}), ...(f?.dir ? { dir: f.dir } : {}) }));
+    let v = given ?? (node.k === 'ptr' ? this.pointerOnly(rng, ctx, 8) : this.int(rng, st, ctx, node, { path, ...(f?.values ? { values: f.values } : {}), ...(f?.dir ? { dir: f.dir } : {}) }));
+    // A batched call's elements select their operation (uops[].cmd, the low bits of ureqs[].ptr):
+    // the plan's, most often (a batch may mix in others).
+    const sel = ctx.plan.elementSelector;
+    if (sel && ctx.plan.op && path === `arg.${sel.field}` && rng.chance(0.92)) v = withSelector(v, sel.mask, BigInt(ctx.plan.op.value));
     return this.asTemplate(v, tmpl, node, off, patches);
   }
 
@@ -1061,6 +1067,13 @@ function half(v: Val, which: 'lo' | 'hi'): Val {
   if ('place' in v) return which === 'lo' ? v : 0n;
   if (which === 'hi') return ((v.or ?? 0n) >> 32n) & 0xffff_ffffn;
   return { frame: v.frame, ...(v.shl ? { shl: v.shl } : {}), or: (v.or ?? 0n) & 0xffff_ffffn };
+}
+
+/** `v` with the bits of `mask` replaced by `cmd` (a frame's entry address keeps its frame). */
+function withSelector(v: Val, mask: bigint, cmd: bigint): Val {
+  if (typeof v === 'bigint') return (v & ~mask) | (cmd & mask);
+  if ('frame' in v) return { ...v, or: ((v.or ?? 0n) & ~mask) | (cmd & mask) };
+  return v;
 }
 
 function putVal(w: WriteSpec, off: number, size: number, v: Val): void {
