@@ -349,9 +349,11 @@ export class LocalFuzzer {
     if (this.novel && !this.slow && this.novelAt >= 0) {
       // The prefix up to the last step that reached something new: continuing it starts from that state.
       const entry = { steps: steps.slice(0, this.novelAt + 1), keys: this.novelKeys };
-      if (this.corpus.length < CORPUS_MAX) this.corpus.push(entry);
-      else this.corpus[this.weakestEntry()] = entry;
-      this.entryWeights = undefined;
+      const at = this.corpus.length < CORPUS_MAX ? this.corpus.length : this.weakestEntry();
+      this.corpus[at] = entry;
+      // Only the new entry's weight changes now; the others follow at the next periodic recomputation.
+      if (this.entryWeights && at < this.entryWeights.length) this.entryWeights[at] = this.entryWeight(entry);
+      else this.entryWeights = undefined;
       // A new entry is continued several times at once (what its new state leads to is most likely news).
       this.freshEntries.push({ entry, left: FRESH_CONTINUATIONS });
       if (this.freshEntries.length > 16) this.freshEntries.shift();
@@ -407,13 +409,13 @@ export class LocalFuzzer {
     return this.corpus[i < 0 ? 0 : i] as { steps: FStep[]; keys: string[] };
   }
 
+  /** The entry a new one replaces: the lowest weight (as last computed). */
   private weakestEntry(): number {
+    const ws = this.entryWeights;
+    if (!ws || ws.length !== this.corpus.length) this.entryWeights = Float64Array.from(this.corpus, (e) => this.entryWeight(e));
+    const w = this.entryWeights as Float64Array;
     let at = 0;
-    let w = Infinity;
-    this.corpus.forEach((e, i) => {
-      const x = this.entryWeight(e);
-      if (x < w) [w, at] = [x, i];
-    });
+    for (let i = 1; i < w.length; i++) if ((w[i] as number) < (w[at] as number)) at = i;
     return at;
   }
 

@@ -389,8 +389,13 @@ export class Generator {
       if ((r.role === 'argument' || r.role === 'pointer') && typeof v === 'bigint') ctx.rawPtrs.push(v);
     }
     const args = plan.regs.map((r) => values.get(r.name) as Val);
-    const docArgs = plan.regs.map((r, i) => `${r.name}=${showVal(args[i] as Val)}`).join(' ');
-    const step: CallStep = { kind: 'call', dom: caller.id, vcpu: rng.chance(0.9) ? 0 : rng.below(caller.vcpus), id: plan.id, plan, nr: plan.nr, args, writes: ctx.writes, reads: ctx.reads, outputs: ctx.outputs, used: ctx.used, rawPtrs: ctx.rawPtrs, fields: ctx.fields, ...(ctx.lie ? { overrun: true } : {}), doc: `${plan.id} ${docArgs}` };
+    const step: CallStep = {
+      kind: 'call', dom: caller.id, vcpu: rng.chance(0.9) ? 0 : rng.below(caller.vcpus), id: plan.id, plan, nr: plan.nr, args, writes: ctx.writes, reads: ctx.reads, outputs: ctx.outputs, used: ctx.used, rawPtrs: ctx.rawPtrs, fields: ctx.fields, ...(ctx.lie ? { overrun: true } : {}),
+      // Written out only when a finding's reproducer needs it.
+      get doc() {
+        return `${plan.id} ${plan.regs.map((r, i) => `${r.name}=${showVal(args[i] as Val)}`).join(' ')}`;
+      },
+    };
     if (depth === 0) st.prev = step;
     return step;
   }
@@ -408,7 +413,7 @@ export class Generator {
       case 'selector': {
         const v = BigInt(plan.op?.value ?? 0);
         if (rng.chance(0.04) && plan.selectorMask !== undefined) {
-          const extra = (plan.triggers.get(r.name) ?? []).flatMap(triggerValues).filter((x) => x > plan.selectorMask!);
+          const extra = triggerValuesOf(plan.triggers.get(r.name) ?? NO_TRIGGERS).filter((x) => x > plan.selectorMask!);
           const hi = extra.length > 0 && rng.chance(0.7) ? rng.pick(extra) : rng.bits(32) & ~plan.selectorMask;
           return v | (hi & ~plan.selectorMask);
         }
@@ -433,13 +438,13 @@ export class Generator {
         return this.pointer(rng, st, ctx, node, n, r.name, r.dir ?? 'inout', r.to?.kind === 'name' ? r.to.name : undefined);
       }
       case 'scalar':
-        return this.int(rng, st, ctx, r.node as TNode, { path: r.name, ...(r.values ? { values: r.values } : {}) });
+        return this.int(rng, st, ctx, r.node as TNode, r.name, r.values);
       case 'lo':
       case 'hi': {
         const key = `${r.whole!.name}#whole`;
         let whole = (lengths as unknown as Map<string, Val>).get(key) as Val | undefined;
         if (whole === undefined) {
-          whole = this.int(rng, st, ctx, { ...(r.wholeNode as TNode), size: 8 }, { path: r.whole!.name, ...(r.whole!.values ? { values: r.whole!.values } : {}) });
+          whole = this.int(rng, st, ctx, { ...(r.wholeNode as TNode), size: 8 }, r.whole!.name, r.whole!.values);
           (lengths as unknown as Map<string, Val>).set(key, whole);
         }
         return half(whole, r.role);
@@ -449,35 +454,34 @@ export class Generator {
 
   // ───────────────────────────── integers ─────────────────────────────
 
-  private int(rng: Rng, st: SeqState, ctx: Ctx, node: TNode, sem: { path: string; values?: string; dir?: string }): Val {
-    const v = this.intValue(rng, st, ctx, node, sem);
-    const dot = sem.path.lastIndexOf('.');
-    ctx.fields.set(dot < 0 ? sem.path : sem.path.slice(dot + 1), v);
+  /** An integer for the field at `path` (`values`: its constant group; `dir`: its direction). */
+  private int(rng: Rng, st: SeqState, ctx: Ctx, node: TNode, path: string, values?: string, dir?: string): Val {
+    const v = this.intValue(rng, st, ctx, node, path, values, dir);
+    ctx.fields.set(lastName(path), v);
     return v;
   }
 
-  private intValue(rng: Rng, st: SeqState, ctx: Ctx, node: TNode, sem: { path: string; values?: string; dir?: string }): Val {
+  private intValue(rng: Rng, st: SeqState, ctx: Ctx, node: TNode, path: string, values: string | undefined, dir: string | undefined): Val {
     const bits = node.size * 8;
     if (node.k === 'ptr') return this.pointerOnly(rng, ctx, 8);
-    if (sem.dir === 'out' && rng.chance(0.8)) return rng.chance(0.8) ? 0n : rng.bits(bits);
+    if (dir === 'out' && rng.chance(0.8)) return rng.chance(0.8) ? 0n : rng.bits(bits);
     const plan = ctx.plan;
-    const res = plan.consumes.get(sem.path) ?? plan.produces.get(sem.path) ?? (node.cname ? this.plans.resourceByType.get(node.cname) : undefined);
+    const res = plan.consumes.get(path) ?? plan.produces.get(path) ?? (node.cname ? this.plans.resourceByType.get(node.cname) : undefined);
     const x = rng.u32() / 0x1_0000_0000;
-    const trig = plan.triggers.get(sem.path);
+    const trig = plan.triggers.get(path);
     if (trig && x < 0.12) {
-      const vals = trig.flatMap(triggerValues);
+      const vals = triggerValuesOf(trig);
       if (vals.length > 0) return rng.pick(vals);
     }
     if (res && x < 0.85) return this.resource(rng, st, ctx, res, node);
     // A field of the same name as one of the last successful call's takes its value again
     // (the host_addr an unmap names is the one the map was given), most often in a chain.
     if (!res && st.lastFields) {
-      const dot = sem.path.lastIndexOf('.');
-      const same = st.lastFields.get(dot < 0 ? sem.path : sem.path.slice(dot + 1));
+      const same = st.lastFields.get(lastName(path));
       if (same !== undefined && rng.chance(ctx.prefer ? 0.5 : 0.15)) return same;
     }
-    if (sem.values && x < 0.85) {
-      const g = this.groupOf(sem.values);
+    if (values && x < 0.85) {
+      const g = this.groupOf(values);
       if (g && g.values.length > 0) return this.fromGroup(rng, g, bits);
     }
     // Small numbers most often (counts, indexes, sizes), then the width's edge values, then anything.
@@ -731,7 +735,7 @@ export class Generator {
       const readIdx = ctx.reads.length;
       const read: ReadSpec = { dom: ctx.caller.id, at, length: size };
       ctx.reads.push(read);
-      const elemPath = path === 'arg' ? 'arg' : `${path}[]`;
+      const elemPath = path === 'arg' ? 'arg' : elementPath(path);
       const res = ctx.plan.consumes.get(elemPath) ?? ctx.plan.consumes.get(path) ?? ctx.plan.produces.get(path);
       const produced = ctx.plan.produces.get(path);
       for (let i = 0; i < count; i++) {
@@ -745,7 +749,7 @@ export class Generator {
   /** Generates one element at `off` of a write: an integer, or a struct through its codec. */
   private fill(rng: Rng, st: SeqState, ctx: Ctx, node: TNode, path: string, off: number, w: WriteSpec, read: ReadSpec, readIdx: number, typeName: string | undefined, res: string | undefined, dir: string, produced: string | undefined): void {
     if (node.k === 'int' || node.k === 'ptr') {
-      const v = res && rng.chance(0.85) ? this.resource(rng, st, ctx, res, node) : this.int(rng, st, ctx, node, { path, dir });
+      const v = res && rng.chance(0.85) ? this.resource(rng, st, ctx, res, node) : this.int(rng, st, ctx, node, path, undefined, dir);
       putVal(w, off, node.size, v);
       if (produced) ctx.outputs.push({ read: readIdx, off, size: node.size, kind: 'produce', path, resource: produced, owner: ctx.scope.id });
       if (produced === 'mfn' || produced === 'gfn') (read.volatile ??= []).push([off, off + node.size]);
@@ -792,14 +796,14 @@ export class Generator {
   private scopeOf(rng: Rng, st: SeqState, ctx: Ctx, node: TNode, path: string): Map<string, Val> {
     const pre = new Map<string, Val>();
     for (const f of node.fields ?? []) {
-      const p = `${path}.${f.name}`;
       if (f.node.k !== 'int') continue;
+      const p = childPath(path, f.name);
       const res = ctx.plan.consumes.get(p) ?? (f.node.cname ? this.plans.resourceByType.get(f.node.cname) : undefined);
       if (res !== 'domid') continue;
       let v: Val | undefined;
       if (pre.size === 0 && rng.chance(0.5)) {
         // A domain that has what the struct's other handles need (ports to bind, grants to map).
-        const wanted = (node.fields ?? []).map((g) => ctx.plan.consumes.get(`${path}.${g.name}`)).filter((r): r is string => r !== undefined && r !== 'domid');
+        const wanted = (node.fields ?? []).map((g) => ctx.plan.consumes.get(childPath(path, g.name))).filter((r): r is string => r !== undefined && r !== 'domid');
         const having = this.domains.filter((d) => wanted.some((r) => st.pool(r, d.id).length > 0));
         if (having.length > 0) {
           const d = rng.pick(having);
@@ -807,7 +811,7 @@ export class Generator {
           ctx.used.push({ res: 'domid', dom: ctx.scope.id, v });
         }
       }
-      v ??= this.int(rng, st, ctx, f.node, { path: p, ...(f.dir ? { dir: f.dir } : {}) });
+      v ??= this.int(rng, st, ctx, f.node, p, undefined, f.dir);
       pre.set(f.name, v);
       if (ctx.scope === ctx.caller && typeof v === 'bigint') {
         const d = v === this.domidSelf ? ctx.caller : this.domains.find((x) => BigInt(x.id) === v);
@@ -823,7 +827,7 @@ export class Generator {
     if (node.k === 'array') {
       const arr = Array.isArray(tmpl) ? tmpl : [];
       const of = node.of as TNode;
-      return arr.map((t, i) => this.value(rng, st, ctx, of, t, `${path}[]`, off + i * of.size, patches, readIdx));
+      return arr.map((t, i) => this.value(rng, st, ctx, of, t, elementPath(path), off + i * of.size, patches, readIdx));
     }
     const obj = (tmpl ?? {}) as Record<string, unknown>;
     const fields = node.fields ?? [];
@@ -850,7 +854,7 @@ export class Generator {
   }
 
   private fieldValue(rng: Rng, st: SeqState, ctx: Ctx, f: FNode, tmpl: unknown, path: string, off: number, patches: Patch[], readIdx: number, pre: Map<string, Val>, lengths: Map<string, number> | undefined): unknown {
-    const p = `${path}.${f.name}`;
+    const p = childPath(path, f.name);
     const at = off + f.offset;
     if (f.node.k === 'ptr') {
       const n = f.count ? (lengths?.get(f.count) ?? 1) : 1;
@@ -878,14 +882,16 @@ export class Generator {
   }
 
   private leaf(rng: Rng, st: SeqState, ctx: Ctx, node: TNode, tmpl: unknown, path: string, off: number, patches: Patch[], readIdx: number, given: Val | undefined, f: FNode | undefined): unknown {
-    if (ctx.plan.statusPaths.has(path) || ctx.plan.produces.has(path)) {
-      ctx.outputs.push({ read: readIdx, off, size: node.size, kind: ctx.plan.statusPaths.has(path) ? 'status' : 'produce', path, ...(ctx.plan.produces.get(path) ? { resource: ctx.plan.produces.get(path) as string } : {}), signed: node.signed === true, owner: ctx.scope.id });
+    const status = ctx.plan.statusPaths.has(path);
+    const made = ctx.plan.produces.get(path);
+    if (status || made !== undefined) {
+      ctx.outputs.push({ read: readIdx, off, size: node.size, kind: status ? 'status' : 'produce', path, ...(made ? { resource: made } : {}), signed: node.signed === true, owner: ctx.scope.id });
     }
-    let v = given ?? (node.k === 'ptr' ? this.pointerOnly(rng, ctx, 8) : this.int(rng, st, ctx, node, { path, ...(f?.values ? { values: f.values } : {}), ...(f?.dir ? { dir: f.dir } : {}) }));
+    let v = given ?? (node.k === 'ptr' ? this.pointerOnly(rng, ctx, 8) : this.int(rng, st, ctx, node, path, f?.values, f?.dir));
     // A batched call's elements select their operation (uops[].cmd, the low bits of ureqs[].ptr):
     // the plan's, most often (a batch may mix in others).
     const sel = ctx.plan.elementSelector;
-    if (sel && ctx.plan.op && path === `arg.${sel.field}` && rng.chance(0.92)) v = withSelector(v, sel.mask, BigInt(ctx.plan.op.value));
+    if (sel && ctx.plan.op && path === sel.path && rng.chance(0.92)) v = withSelector(v, sel.mask, BigInt(ctx.plan.op.value));
     return this.asTemplate(v, tmpl, node, off, patches);
   }
 
@@ -908,15 +914,15 @@ export class Generator {
     const list = node.k === 'union' && fields.length > 0 ? [rng.pick(fields)] : fields;
     const pre = node.k === 'struct' ? this.scopeOf(rng, st, ctx, node, path) : new Map<string, Val>();
     for (const f of list) {
-      const p = `${path}.${f.name}`;
+      const p = childPath(path, f.name);
       const at = off + f.offset;
       if (f.node.k === 'int') {
-        const v = pre.get(f.name) ?? this.int(rng, st, ctx, f.node, { path: p, ...(f.values ? { values: f.values } : {}) });
+        const v = pre.get(f.name) ?? this.int(rng, st, ctx, f.node, p, f.values);
         putVal(w, at, f.node.size, v);
       } else if (f.node.k === 'ptr') putVal(w, at, f.node.size, this.pointerOnly(rng, ctx, 8));
       else if (f.node.k === 'array') {
         const of = f.node.of as TNode;
-        for (let i = 0; i < (f.node.length ?? 0); i++) if (of.k === 'int') putVal(w, at + i * of.size, of.size, this.int(rng, st, ctx, of, { path: `${p}[]` }));
+        for (let i = 0; i < (f.node.length ?? 0); i++) if (of.k === 'int') putVal(w, at + i * of.size, of.size, this.int(rng, st, ctx, of, elementPath(p)));
       } else this.rawStruct(rng, st, ctx, f.node, p, at, w, patches, readIdx);
     }
   }
@@ -1067,6 +1073,40 @@ function half(v: Val, which: 'lo' | 'hi'): Val {
   if ('place' in v) return which === 'lo' ? v : 0n;
   if (which === 'hi') return ((v.or ?? 0n) >> 32n) & 0xffff_ffffn;
   return { frame: v.frame, ...(v.shl ? { shl: v.shl } : {}), or: (v.or ?? 0n) & 0xffff_ffffn };
+}
+
+// Field paths (`arg.map.dom`, `frame_list[]`) are built once and reused: the same string object
+// each time keeps its hash, so the plan's lookups by path stay cheap in the hot loop.
+const childPaths = new Map<string, Map<string, string>>();
+function childPath(path: string, name: string): string {
+  let m = childPaths.get(path);
+  if (!m) childPaths.set(path, (m = new Map()));
+  let p = m.get(name);
+  if (p === undefined) m.set(name, (p = `${path}.${name}`));
+  return p;
+}
+const elementPaths = new Map<string, string>();
+function elementPath(path: string): string {
+  let p = elementPaths.get(path);
+  if (p === undefined) elementPaths.set(path, (p = `${path}[]`));
+  return p;
+}
+const lastNames = new Map<string, string>();
+/** The last component of a path: the field's own name. */
+function lastName(path: string): string {
+  let n = lastNames.get(path);
+  if (n === undefined) {
+    const dot = path.lastIndexOf('.');
+    lastNames.set(path, (n = dot < 0 ? path : path.slice(dot + 1)));
+  }
+  return n;
+}
+const NO_TRIGGERS: readonly Trigger[] = [];
+const triggerLists = new WeakMap<readonly Trigger[], bigint[]>();
+function triggerValuesOf(trig: readonly Trigger[]): bigint[] {
+  let v = triggerLists.get(trig);
+  if (!v) triggerLists.set(trig, (v = trig.flatMap(triggerValues)));
+  return v;
 }
 
 /** `v` with the bits of `mask` replaced by `cmd` (a frame's entry address keeps its frame). */

@@ -169,7 +169,7 @@ export interface OpPlan {
   /** The operation's struct (what the argument register points to). */
   arg?: { type: string; node: TNode; codec: Codec<unknown>; template: unknown; batched: boolean };
   /** Batched operations: the element field that selects the operation (ureqs[].ptr), and its command mask. */
-  elementSelector?: { field: string; mask: bigint };
+  elementSelector?: { field: string; path: string; mask: bigint };
   /** The selector's command mask (bits above it are a continuation's or reserved). */
   selectorMask?: bigint;
   /** Resource named at a path (arg.port, vcpuid, arg.ports[]). */
@@ -349,7 +349,7 @@ export class SpecPlans {
       implemented: this.implemented.has(id) && !(reason && !reason.implemented),
       regs,
       ...(arg ? { arg } : {}),
-      ...(elemSel ? { elementSelector: { field: elemSel[1] as string, mask: sub?.mask !== undefined ? BigInt(sub.mask) : (1n << 64n) - 1n } } : {}),
+      ...(elemSel ? { elementSelector: { field: elemSel[1] as string, path: `arg.${elemSel[1] as string}`, mask: sub?.mask !== undefined ? BigInt(sub.mask) : (1n << 64n) - 1n } } : {}),
       ...(sub?.mask !== undefined && !elemSel ? { selectorMask: BigInt(sub.mask) } : {}),
       consumes,
       produces,

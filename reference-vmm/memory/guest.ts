@@ -97,9 +97,13 @@ export class GuestMemory implements DispatchMemory {
   gfnsOf(m: number): Gfn[] {
     const out: Gfn[] = [];
     const p2m = this.p2m;
-    for (let g = 0; g < p2m.length; g++) if (p2m[g] === m) out.push(gfn(g));
-    if (this.sparse.size > 0) for (const [g, x] of this.sparse) if (x === m) out.push(gfn(g));
-    return out.sort((a, b) => a - b);
+    // indexOf is a native scan of the typed array (the dense part is up to 4096 entries).
+    for (let g = p2m.indexOf(m); g >= 0; g = p2m.indexOf(m, g + 1)) out.push(gfn(g));
+    if (this.sparse.size > 0) {
+      for (const [g, x] of this.sparse) if (x === m) out.push(gfn(g));
+      out.sort((a, b) => a - b);
+    }
+    return out;
   }
 
   /** The highest populated guest frame, or -1. */
