@@ -22,7 +22,8 @@ import { referenceLayouts, referenceTarget } from '../conformance/targets/refere
 import { xenSpec } from '../spec/index.js';
 import { LocalFuzzer } from './engine.js';
 import { runExternal } from './external.js';
-import { FULL_MACHINE, PAIR_MACHINE } from './machine.js';
+import { FuzzUsageError } from './errors.js';
+import { FULL_MACHINE, machineFor, PAIR_MACHINE } from './machine.js';
 import { plantedById } from './planted.js';
 import { SpecPlans } from './plan.js';
 import { reproducer } from './reproducer.js';
@@ -131,6 +132,10 @@ describe('fuzz', () => {
     expect(r.err).toMatch(/--spec vmi: nothing executable.*Fuzz with --spec xen/s);
     expect((await cli(['fuzz'])).code).toBe(2);
     expect((await cli(['fuzz', '--seconds', '1', '--mutant', 'no-such-bug'])).err).toMatch(/no planted bug 'no-such-bug'/);
+    // A target that refuses every machine is told apart from a crash: a usage error naming each refusal.
+    const refuse = () => machineFor((m) => (m.length > 0 ? 'this testee runs HVM guests only' : undefined));
+    expect(refuse).toThrow(FuzzUsageError);
+    expect(refuse).toThrow(/accepts none of the fuzzer's machines \(5 domains: this testee runs HVM guests only;.*1 domain with one vCPU each: this testee runs HVM guests only\)/);
   });
 
   it('`hyperabi fuzz` reports coverage and exits 0 on a clean run', async () => {

@@ -5,6 +5,7 @@
  * gets the largest of the smaller ones it accepts.
  */
 import type { ProgramDomain } from '../conformance/program.js';
+import { FuzzUsageError } from './errors.js';
 import { payloadPages } from './gen.js';
 
 /** Pages of each domain's data area: the first half are frames calls name, the rest scratch for arguments. */
@@ -57,5 +58,5 @@ export function machineFor(unsupported: ((domains: readonly ProgramDomain[]) => 
     if (why === undefined) return { domains: m, refused };
     refused.push(`${m.length} domain${m.length > 1 ? 's' : ''}${m.every((d) => d.vcpus === 1) ? ' with one vCPU each' : ''}: ${why}`);
   }
-  throw new Error(`the target accepts none of the fuzzer's machines: ${refused.join('; ')}`);
+  throw new FuzzUsageError(`the target accepts none of the fuzzer's machines (${refused.join('; ')}); a testee must run at least one domain with one vCPU (see docs/fuzz.md, machines)`);
 }

@@ -7,6 +7,7 @@ import type { ProgramDomain } from '../conformance/program.js';
 import type { Target } from '../conformance/target.js';
 import { findSpec } from '../spec/index.js';
 import type { Spec } from '../spec/model.js';
+import { FuzzUsageError } from './errors.js';
 import { runExternal } from './external.js';
 import { FULL_MACHINE, machineFor, type ReadOnlyPages } from './machine.js';
 import { plantedById } from './planted.js';
@@ -30,9 +31,7 @@ export interface WorkerJob {
 }
 
 /** A usage problem the CLI reports as such (exit code 2). */
-export class FuzzUsageError extends Error {
-  override name = 'FuzzUsageError';
-}
+export { FuzzUsageError };
 
 /** The spec to fuzz, or why it cannot be fuzzed. */
 export function fuzzSpec(name: string): Spec {
