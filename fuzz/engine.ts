@@ -307,12 +307,9 @@ export class LocalFuzzer {
       for (let k = 0; k < cut; k++) {
         const step = base[k] as FStep;
         st.replayed(step);
-        const d = this.runStep(step, steps.length, st, true);
-        if (d === 'skip') continue;
-        if (d === 'discard') return undefined;
-        steps.push(step);
-        if (d) return { ...d, steps, seed: this.opts.seed, worker: this.worker, sequence: index };
-        if (step.kind === 'write' && step.touch) this.touched(st, step.touch);
+        const r = this.take(step, steps, st, index);
+        if (r === 'discard') return undefined;
+        if (r !== undefined && r !== 'skip') return r;
       }
       st.focus = FOCUS_STEPS;
     }
@@ -325,12 +322,10 @@ export class LocalFuzzer {
         if (this.stats.genErrors <= 3) process.emitWarning(`fuzz: the generator failed (a bug of the fuzzer): ${(e as Error).stack ?? String(e)}`);
         continue;
       }
-      const d = this.runStep(step, steps.length, st, true);
-      if (d === 'skip') continue;
-      if (d === 'discard') return undefined;
-      steps.push(step);
-      if (d) return { ...d, steps, seed: this.opts.seed, worker: this.worker, sequence: index };
-      if (step.kind === 'write' && step.touch) this.touched(st, step.touch);
+      const r = this.take(step, steps, st, index);
+      if (r === 'skip') continue;
+      if (r === 'discard') return undefined;
+      if (r) return r;
       // Something new happened: the sequence goes on for a while from there.
       if (this.novelAt === steps.length - 1) len = Math.min(Math.max(len, steps.length + AFTER_NEWS), (this.opts.maxSteps ?? 40) + AFTER_NEWS);
       if (this.broke()) {
@@ -358,6 +353,16 @@ export class LocalFuzzer {
       this.freshEntries.push({ entry, left: FRESH_CONTINUATIONS });
       if (this.freshEntries.length > 16) this.freshEntries.shift();
     }
+    return undefined;
+  }
+
+  /** Runs a step and keeps it in `steps`: 'skip' (not run), 'discard' (the sequence is thrown away), a finding, or undefined. */
+  private take(step: FStep, steps: FStep[], st: SeqState, index: number): Finding | 'skip' | 'discard' | undefined {
+    const d = this.runStep(step, steps.length, st, true);
+    if (d === 'skip' || d === 'discard') return d;
+    steps.push(step);
+    if (d) return { ...d, steps, seed: this.opts.seed, worker: this.worker, sequence: index };
+    if (step.kind === 'write' && step.touch) this.touched(st, step.touch);
     return undefined;
   }
 
