@@ -29,7 +29,9 @@ import { SpecPlans } from './plan.js';
 import { reproducer } from './reproducer.js';
 import { runLocal } from './run.js';
 import { fuzzSpec } from './session.js';
-import { lowerStep, type FStep } from './step.js';
+import { SeqState } from './gen.js';
+import { Rng } from './rng.js';
+import { lowerStep, type FStep, type Val } from './step.js';
 
 const plans = new SpecPlans(xenSpec, [...new Set(FULL_MACHINE.map((d) => d.abi))]);
 
@@ -47,6 +49,34 @@ describe('fuzz', () => {
     expect(a.coverage).toEqual(b.coverage);
     const c = await runLocal({ spec: xenSpec, plans, domains: FULL_MACHINE, seed: 8, sequences: 120 });
     expect(c.coverage).not.toEqual(a.coverage);
+  });
+
+  it('generates every kind of guest pointer the issue names, from the spec alone', () => {
+    const fz = new LocalFuzzer({ spec: xenSpec, plans, domains: FULL_MACHINE, seed: 3 });
+    const rng = new Rng(3);
+    const seen = new Set<string>();
+    for (let i = 0; i < 400; i++) {
+      const st = new SeqState();
+      // As after a call that set the grant tables up (the generator points into them only then).
+      for (const d of FULL_MACHINE) st.grantReady.add(d.id);
+      for (let k = 0; k < 20; k++) {
+        const s = fz.gen.step(rng, st);
+        if (s.kind !== 'call') continue;
+        s.plan?.regs.forEach((r, j) => {
+          if (r.role !== 'argument' && r.role !== 'pointer') return;
+          const v = s.args[j] as Val;
+          if (typeof v === 'bigint') seen.add(v === 0n ? 'null' : 'raw');
+          else if ('place' in v) seen.add(v.place.base);
+        });
+        for (const w of s.writes) {
+          if (w.at.base === 'data' && (w.at.off % 4096) + w.bytes.length > 4096) seen.add('straddling');
+          if (w.at.base === 'data' && w.at.off % 8 !== 0 && w.bytes.length % 8 === 0) seen.add('misaligned');
+        }
+      }
+    }
+    // valid (the caller's data), NULL, raw numbers, unmapped, misaligned, straddling a page, and
+    // foreign: Xen's shared_info and grant-table frames mapped in the guest.
+    expect([...seen].sort()).toEqual(['data', 'grant', 'misaligned', 'null', 'raw', 'shared', 'straddling', 'unmapped']);
   });
 
   it('a reproducer lowers to the instructions the fuzzer ran', () => {

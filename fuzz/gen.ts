@@ -700,7 +700,7 @@ export class Generator {
     return { place: at };
   }
 
-  private pointerKind(rng: Rng, ctx: Ctx, path: string): 'valid' | 'null' | 'bad' | 'misaligned' | 'straddle' | 'xen' {
+  private pointerKind(rng: Rng, ctx: Ctx, path: string): 'valid' | 'null' | 'bad' | 'misaligned' | 'straddle' | 'foreign' {
     const faulty = (ctx.plan.triggers.get(path) ?? []).some((t) => t.kind === 'fault');
     const x = rng.u32() / 0x1_0000_0000;
     const bad = faulty ? 0.1 : 0.03;
@@ -708,7 +708,7 @@ export class Generator {
     if (x < bad + 0.03) return 'null';
     if (x < bad + 0.06) return 'misaligned';
     if (x < bad + 0.1) return 'straddle';
-    if (x < bad + 0.11) return 'xen';
+    if (x < bad + 0.11) return 'foreign';
     return 'valid';
   }
 
@@ -723,12 +723,17 @@ export class Generator {
     const count = Math.max(0, Math.min(n, 64));
     const size = Math.max(node.size * Math.max(count, 1), 1);
     let at: Place;
-    if (kind === 'xen') at = { base: 'shared', off: 4096 - Math.min(size, 4096) - rng.below(2) * 8 };
+    // Foreign memory: a page the caller maps but does not own (Xen's shared_info, or its grant
+    // table's first frame once the table is there: before, it is unmapped on Xen and its
+    // twin may map it elsewhere); Xen reads what is there.
+    const grant = kind === 'foreign' && st.grantReady.has(ctx.caller.id) && rng.chance(0.3);
+    if (grant) return { place: { base: 'grant', off: rng.below(8) * 8 } };
+    if (kind === 'foreign') at = { base: 'shared', off: 4096 - Math.min(size, 4096) - rng.below(2) * 8 };
     else {
       const off = this.alloc(ctx, size + (kind === 'misaligned' ? 8 : 0), Math.max(node.align, 1), kind === 'straddle');
       at = { base: 'data', off: off + (kind === 'misaligned' ? 1 + rng.below(7) : 0) };
     }
-    if (kind !== 'xen' || rng.chance(0.5)) {
+    if (kind !== 'foreign' || rng.chance(0.5)) {
       const bytes = new Uint8Array(size);
       if (rng.chance(0.15)) for (let i = 0; i < size; i++) bytes[i] = rng.below(256);
       const w: WriteSpec = { dom: ctx.caller.id, at, bytes, patches: [] };
