@@ -205,6 +205,28 @@ function touchesTypedFrames(vmm: ReferenceVmm, low: Lowered, step: FStep): boole
   return false;
 }
 
+/**
+ * Whether a call hands Xen a pointer into the caller's own grant table (a foreign pointer):
+ * what Xen writes there lands on the guest's grant entries, which a guest that keeps its
+ * grants does not let happen to entries in use.
+ */
+function pointsAtGrantTable(step: FStep): boolean {
+  if (step.kind !== 'call') return false;
+  for (const a of step.args) if (typeof a === 'object' && 'place' in a && a.place.base === 'grant') return true;
+  for (const w of step.writes) for (const p of w.patches) if (typeof p.val === 'object' && 'place' in p.val && p.val.place.base === 'grant') return true;
+  return false;
+}
+
+/**
+ * Invariants on bytes the guest may write itself (its grant entries' GTF_reading and
+ * GTF_writing bits): a call that writes over them for the guest (MMUEXT_CLEAR_PAGE of its
+ * grant-table frame) breaks them on every implementation, as the guest's own write would.
+ */
+const GUEST_WRITTEN = /^grant: domain \d+: entry \d+ (is pinned without GTF_reading|is write-pinned without GTF_writing|has GTF_writing without a write pin)$/;
+function guestWroteItsEntries(broken: readonly string[]): boolean {
+  return broken.length > 0 && broken.every((b) => GUEST_WRITTEN.test(b));
+}
+
 /** Whether the step's argument memory is all mapped in the model (else the step is not run). */
 function writesMapped(vmm: ReferenceVmm, low: Lowered, step: FStep): boolean {
   if (touchesTypedFrames(vmm, low, step)) return false;
@@ -487,7 +509,7 @@ export class LocalFuzzer {
     const op = step.kind === 'call' ? step.id : step.kind;
     if (step.kind === 'call') this.stats.calls++;
     if (rm.error !== undefined) {
-      if (this.modelOnly && /invariants broken/.test(rm.error) && (touchesTypedFrames(this.model.vmm, low, step) || (step.kind === 'call' && step.overrun))) {
+      if (this.modelOnly && /invariants broken/.test(rm.error) && (touchesTypedFrames(this.model.vmm, low, step) || pointsAtGrantTable(step) || guestWroteItsEntries(this.model.vmm.machine.invariants()) || (step.kind === 'call' && step.overrun))) {
         this.stats.discarded++;
         return 'discard';
       }
@@ -522,8 +544,9 @@ export class LocalFuzzer {
     const mi = this.model.vmm.machine.invariants();
     if (mi.length === 0) return { kind: 'target-error', step: index, op, message: error };
     // Both VMMs broke: the step made Xen write where a guest keeps what Xen must not be told to
-    // change (its page tables; past a lying count, the shared_info and grant frames after its RAM).
-    if (touchesTypedFrames(this.model.vmm, low, step) || (step.kind === 'call' && step.overrun)) {
+    // change (its page tables; its grant entries in use; past a lying count, the shared_info and
+    // grant frames after its RAM).
+    if (touchesTypedFrames(this.model.vmm, low, step) || pointsAtGrantTable(step) || guestWroteItsEntries(mi) || (step.kind === 'call' && step.overrun)) {
       this.stats.discarded++;
       return 'discard';
     }

@@ -733,7 +733,8 @@ export class Generator {
       const off = this.alloc(ctx, size + (kind === 'misaligned' ? 8 : 0), Math.max(node.align, 1), kind === 'straddle');
       at = { base: 'data', off: off + (kind === 'misaligned' ? 1 + rng.below(7) : 0) };
     }
-    if (kind !== 'foreign' || rng.chance(0.5)) {
+    // (Into shared_info, only what fits in its page: what follows it is the grant table's frame.)
+    if (kind !== 'foreign' || (size <= 4096 && rng.chance(0.5))) {
       const bytes = new Uint8Array(size);
       if (rng.chance(0.15)) for (let i = 0; i < size; i++) bytes[i] = rng.below(256);
       const w: WriteSpec = { dom: ctx.caller.id, at, bytes, patches: [] };
