@@ -218,11 +218,13 @@ function pointsAtGrantTable(step: FStep): boolean {
 }
 
 /**
- * Invariants on bytes the guest may write itself (its grant entries' GTF_reading and
- * GTF_writing bits): a call that writes over them for the guest (MMUEXT_CLEAR_PAGE of its
- * grant-table frame) breaks them on every implementation, as the guest's own write would.
+ * Invariants on what the guest may change itself, which Xen lets it: its grant entries'
+ * GTF_reading and GTF_writing bits (a call that writes over them for the guest, such as
+ * MMUEXT_CLEAR_PAGE of its grant-table frame, breaks them on every implementation, as the
+ * guest's own write would), and the gfn where a translated guest mapped a grant (its own
+ * XENMEM_remove_from_physmap takes it out of the p2m; Xen's unmap then fails).
  */
-const GUEST_WRITTEN = /^grant: domain \d+: entry \d+ (is pinned without GTF_reading|is write-pinned without GTF_writing|has GTF_writing without a write pin)$/;
+const GUEST_WRITTEN = /^grant: domain \d+: (entry \d+ (is pinned without GTF_reading|is write-pinned without GTF_writing|has GTF_writing without a write pin)|grant mapping at gfn \d+ is not in the p2m)$/;
 function guestWroteItsEntries(broken: readonly string[]): boolean {
   return broken.length > 0 && broken.every((b) => GUEST_WRITTEN.test(b));
 }
