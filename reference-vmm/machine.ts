@@ -344,6 +344,19 @@ export class Machine {
   frameOf(domid: number, g: Gfn): Mfn | undefined {
     return this.domains.get(domid)?.memory.lookup(g);
   }
+
+  /**
+   * The frame a domain names by a "gfn" in a call, when it is the domain's (Xen's
+   * get_page_from_gfn, xen/arch/x86/include/asm/p2m.h, RELEASE-4.17.7): a translated domain's
+   * through its p2m; a PV domain's is a machine frame ("non-translated guests see 1-1 RAM"),
+   * which must exist and belong to it (mfn_valid && get_page(page, d)).
+   */
+  pageFromGfn(d: Domain, frameNo: bigint): Mfn | undefined {
+    if (frameNo < 0n || frameNo > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
+    if (!d.abi.name.endsWith('-pv')) return d.memory.lookup(gfn(Number(frameNo)));
+    const f = Number(frameNo);
+    return f < this.frames.count && this.frames.owner[f] === d.id ? (f as Mfn) : undefined;
+  }
 }
 
 function numberConstant(spec: Spec, name: string, arch?: Arch): number {

@@ -200,7 +200,7 @@ describe('reference-vmm memory_op', () => {
     clean();
   });
 
-  it('memory_op$XENMEM_populate_physmap: a populated gfn is replaced, the old page stays allocated (Xen does not free it)', () => {
+  it('memory_op$XENMEM_populate_physmap: a populated gfn is replaced, the old page stays allocated (Xen does not free it); a PV domain keeps its page', () => {
     const { g, d, putList, res, tot, owner, clean } = setup();
     const old = d(2).memory.lookup(gfn(3))!;
     putList(2, LIST, [3]);
@@ -208,6 +208,13 @@ describe('reference-vmm memory_op', () => {
     expect(d(2).memory.lookup(gfn(3))).not.toBe(old);
     expect(owner(old)).toBe(2);
     expect(tot(2)).toBe(17);
+    // A PV domain's page stays where it is: Xen records only the M2P entry of the new frame
+    // (xen/arch/x86/mm/physmap.c guest_physmap_add_page), the guest's page tables are its own.
+    const pv = d(1).memory.lookup(gfn(3))!;
+    putList(1, LIST, [3]);
+    expect(g(1).memory_op$XENMEM_populate_physmap(res(LIST, 1)).result).toBe(1n);
+    expect(d(1).memory.lookup(gfn(3))).toBe(pv);
+    expect(tot(1)).toBe(17);
     clean();
   });
 

@@ -172,7 +172,15 @@ export class MemoryOps {
       const cur = d.memory.lookup(gfn(Number(g) + i));
       if (cur !== undefined && this.m.frames.owner[cur] !== d.id) return false;
     }
-    for (let i = 0; i < n; i++) d.memory.set(gfn(Number(g) + i), mfn(base + i));
+    // A PV domain's addresses go through its own page tables, which Xen leaves alone:
+    // guest_physmap_add_page only records the M2P entry (xen/arch/x86/mm/physmap.c,
+    // RELEASE-4.17.7). The model maps the new frames where the guest has nothing yet, and keeps
+    // what it has at the others (a populate naming a gpfn in use does not move the guest's page).
+    for (let i = 0; i < n; i++) {
+      const at = gfn(Number(g) + i);
+      if (!isTranslated(d) && d.memory.lookup(at) !== undefined) continue;
+      d.memory.set(at, mfn(base + i));
+    }
     return true;
   }
 

@@ -8,7 +8,7 @@
 import type { XenHandler } from '../../generated/xen/handler.js';
 import { GuestRef } from '../../generated/xen/runtime.js';
 import type { TrapInfo, XenCallbackT } from '../../generated/xen/types.js';
-import { gaddr, gfn, type Mfn } from '../addr.js';
+import type { Mfn } from '../addr.js';
 import { constantValue } from '../../spec/index.js';
 import { specNumber, type CallContext } from '../context.js';
 import type { Domain, Subsystem } from '../machine.js';
@@ -74,6 +74,8 @@ export function miscHandlers(vmm: ReferenceVmm): XenHandler<CallContext> {
   // HYPERVISOR_VIRT_END on x86_64: Xen's range is 16 PML4 slots (2^39 bytes each) from HYPERVISOR_VIRT_START (asm/config.h).
   const x64 = m.spec.arches.find((a) => a.name === 'x86_64');
   const virtEnd = BigInt(constantValue(m.spec, 'HYPERVISOR_VIRT_START', x64) ?? 0) + 16n * (1n << 39n);
+  // HYPERVISOR_COMPAT_VIRT_START by default: the x86_32 ABI's HYPERVISOR_VIRT_START.
+  const compatVirtStart = BigInt(constantValue(m.spec, 'HYPERVISOR_VIRT_START', m.spec.arches.find((a) => a.name === 'x86_32')) ?? 0);
 
   const dom = miscState(vmm);
   const vcpu = (c: CallContext): PvVcpu => dom(c.domain).vcpus[c.vcpu] as PvVcpu;
@@ -139,11 +141,11 @@ export function miscHandlers(vmm: ReferenceVmm): XenHandler<CallContext> {
     }
   };
 
-  /** Takes a writable-type and a general reference on a guest frame (get_page_from_gfn + get_page_type). */
+  /** Takes a writable-type and a general reference on a guest frame (get_page_from_gfn + get_page_type: a PV domain names its machine frames). */
   const writableRef = (d: Domain, frameNo: bigint): Mfn | undefined => {
-    const mf = frameNo <= BigInt(Number.MAX_SAFE_INTEGER) ? d.memory.lookup(gfn(Number(frameNo))) : undefined;
-    if (mf === undefined) return undefined;
     const f = m.frames;
+    const mf = m.pageFromGfn(d, frameNo);
+    if (mf === undefined) return undefined;
     if (f.type[mf] !== PageType.Writable && (f.typeCount[mf] as number) > 0) return undefined;
     f.type[mf] = PageType.Writable;
     f.typeCount[mf] = (f.typeCount[mf] as number) + 1;
@@ -191,7 +193,11 @@ export function miscHandlers(vmm: ReferenceVmm): XenHandler<CallContext> {
     },
     physdev_op$PHYSDEVOP_set_iobitmap: (c, arg) => {
       const a = arg.read();
-      const ok = a.bitmap + BigInt(IOBMP_BYTES) <= BigInt(Number.MAX_SAFE_INTEGER) && c.domain.memory.read(gaddr(Number(a.bitmap)), new Uint8Array(IOBMP_BYTES));
+      // guest_handle_okay(bitmap, IOBMP_BYTES) (xen/arch/x86/physdev.c, RELEASE-4.17.7): the
+      // address range only, never the mapping (Xen reads the bitmap when a port is accessed). A
+      // 64-bit caller's bitmap starts below 2^47 or above HYPERVISOR_VIRT_END (__addr_ok); a
+      // 32-bit one's last byte lies below HYPERVISOR_COMPAT_VIRT_START (compat_array_access_ok).
+      const ok = c.domain.arch.wordSize === 4 ? a.bitmap + BigInt(IOBMP_BYTES) - 1n < compatVirtStart : a.bitmap < USER_TOP || a.bitmap >= virtEnd;
       if (!ok || a.nr_ports > 65536) return e('EINVAL');
       vcpu(c).iobitmap = a.bitmap;
       vcpu(c).iobitmapPorts = a.nr_ports;

@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { XenGuest } from '../../generated/xen/guest.js';
 import { constantValue, xenSpec } from '../../spec/index.js';
 import { expectError } from '../../test/vmm-errors.js';
-import { gaddr } from '../addr.js';
+import { gaddr, gfn } from '../addr.js';
 import { VmmTransport } from '../transport.js';
 import { ReferenceVmm } from '../vmm.js';
 
@@ -203,15 +203,31 @@ describe('reference-vmm physdev_op queries', () => {
     expectError('physdev_op$PHYSDEVOP_set_iopl', 'EINVAL', S(g(1).physdev_op$PHYSDEVOP_set_iopl({ iopl: 4 }).result));
     expect(g(1).physdev_op$PHYSDEVOP_set_iobitmap({ bitmap: 0x2000n, nr_ports: 1024 }).result).toBe(0n);
     expectError('physdev_op$PHYSDEVOP_set_iobitmap', 'EINVAL', S(g(1).physdev_op$PHYSDEVOP_set_iobitmap({ bitmap: 0x2000n, nr_ports: 65537 }).result));
-    expectError('physdev_op$PHYSDEVOP_set_iobitmap', 'EINVAL', S(g(1).physdev_op$PHYSDEVOP_set_iobitmap({ bitmap: 0x7fff_0000n, nr_ports: 8 }).result));
+    // guest_handle_okay checks the address range only, never the mapping (xen/arch/x86/physdev.c,
+    // asm/x86_64/uaccess.h __addr_ok): unmapped guest memory is accepted, Xen's range is not.
+    expect(g(1).physdev_op$PHYSDEVOP_set_iobitmap({ bitmap: 0x7fff_0000n, nr_ports: 8 }).result).toBe(0n);
+    expectError('physdev_op$PHYSDEVOP_set_iobitmap', 'EINVAL', S(g(1).physdev_op$PHYSDEVOP_set_iobitmap({ bitmap: 0xffff_8000_0000_0000n, nr_ports: 8 }).result));
+    expectError('physdev_op$PHYSDEVOP_set_iobitmap', 'EINVAL', S(g(1).physdev_op$PHYSDEVOP_set_iobitmap({ bitmap: 1n << 47n, nr_ports: 8 }).result));
+    // A 32-bit caller: the bitmap's last byte (8 KiB on) must lie below HYPERVISOR_COMPAT_VIRT_START (compat_array_access_ok).
+    const g32 = setup('x86_32-pv').g;
+    expect(g32(1).physdev_op$PHYSDEVOP_set_iobitmap({ bitmap: 0xf57f_e000n, nr_ports: 8 }).result).toBe(0n);
+    expectError('physdev_op$PHYSDEVOP_set_iobitmap', 'EINVAL', S(g32(1).physdev_op$PHYSDEVOP_set_iobitmap({ bitmap: 0xf57f_e001n, nr_ports: 8 }).result));
   });
 
   it('physdev_op$PHYSDEVOP_pirq_eoi_gmfn_v2: a writable page once; EINVAL, EBUSY', () => {
-    const { g, vmm } = setup();
+    const { g, vmm, d } = setup();
     expectError('physdev_op$PHYSDEVOP_pirq_eoi_gmfn_v2', 'EINVAL', S(g(1).physdev_op$PHYSDEVOP_pirq_eoi_gmfn_v2({ gmfn: 4000n } as never).result));
-    expect(g(1).physdev_op$PHYSDEVOP_pirq_eoi_gmfn_v2({ gmfn: 3n } as never).result).toBe(0n);
-    expectError('physdev_op$PHYSDEVOP_pirq_eoi_gmfn_v2', 'EBUSY', S(g(1).physdev_op$PHYSDEVOP_pirq_eoi_gmfn_v2({ gmfn: 4n } as never).result));
-    expectError('physdev_op$PHYSDEVOP_pirq_eoi_gmfn_v1', 'EBUSY', S(g(1).physdev_op$PHYSDEVOP_pirq_eoi_gmfn_v1({ gmfn: 4n } as never).result));
+    // A PV guest's gmfn is a machine frame it owns (xen/arch/x86/include/asm/p2m.h
+    // get_page_from_gfn: non-translated guests see 1:1 mappings, get_page(page, d)): domain 1's
+    // page 3 by its frame, not by its page number (frame 3 is dom0's).
+    const own = BigInt(d(1).memory.lookup(gfn(3))!);
+    expect(own).not.toBe(3n);
+    expect(vmm.machine.frames.owner[3]).toBe(0);
+    expectError('physdev_op$PHYSDEVOP_pirq_eoi_gmfn_v2', 'EINVAL', S(g(1).physdev_op$PHYSDEVOP_pirq_eoi_gmfn_v2({ gmfn: 3n } as never).result));
+    expect(g(1).physdev_op$PHYSDEVOP_pirq_eoi_gmfn_v2({ gmfn: own } as never).result).toBe(0n);
+    const own4 = BigInt(d(1).memory.lookup(gfn(4))!);
+    expectError('physdev_op$PHYSDEVOP_pirq_eoi_gmfn_v2', 'EBUSY', S(g(1).physdev_op$PHYSDEVOP_pirq_eoi_gmfn_v2({ gmfn: own4 } as never).result));
+    expectError('physdev_op$PHYSDEVOP_pirq_eoi_gmfn_v1', 'EBUSY', S(g(1).physdev_op$PHYSDEVOP_pirq_eoi_gmfn_v1({ gmfn: own4 } as never).result));
     expectError('physdev_op$PHYSDEVOP_pirq_eoi_gmfn_v1', 'EINVAL', S(g(0).physdev_op$PHYSDEVOP_pirq_eoi_gmfn_v1({ gmfn: 4000n } as never).result));
     expect(vmm.machine.invariants()).toEqual([]);
   });

@@ -56,7 +56,8 @@ export function vcpuHandlers(vmm: ReferenceVmm): XenHandler<CallContext> {
     const rec = recordOf(d, v);
     if (rec.vcpuInfoFrame !== undefined) return e('EINVAL');
     if (v !== c.vcpu && d.vcpus[v]?.online) return e('EINVAL');
-    const mf = frameNo <= BigInt(Number.MAX_SAFE_INTEGER) ? d.memory.lookup(gfn(Number(frameNo))) : undefined;
+    // get_page_from_gfn: a PV domain names one of its machine frames (Machine.pageFromGfn).
+    const mf = m.pageFromGfn(d, frameNo);
     if (mf === undefined) return e('EINVAL');
     // get_page_type(PGT_writable_page): a frame in use with another type (a page table, a descriptor page) refuses.
     const f = m.frames;

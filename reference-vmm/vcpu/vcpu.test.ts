@@ -197,9 +197,10 @@ describe('reference-vmm vcpu_op', () => {
 
   it('vcpu_op$VCPUOP_register_vcpu_info: moves vcpu_info, copies it, marks all pending; event delivery writes there', () => {
     const { vmm, g, d } = setup();
-    const info = { mfn: 5n, offset: 64, rsvd: 0 };
-    expect(g(1).vcpu_op$VCPUOP_register_vcpu_info(0, info).result).toBe(0n);
+    // A PV guest names the page by its machine frame (get_page_from_gfn: non-translated guests see 1:1 mappings).
     const m = d(1).memory.lookup(5 as never)!;
+    const info = { mfn: BigInt(m), offset: 64, rsvd: 0 };
+    expect(g(1).vcpu_op$VCPUOP_register_vcpu_info(0, info).result).toBe(0n);
     expect(d(1).sharedInfo.vcpuInfoLocation(0)).toEqual({ frame: m, offset: 64 });
     expect(d(1).sharedInfo.upcallPending(0)).toBe(1);
     expect(d(1).sharedInfo.upcallMask(0)).toBe(1); // copied from the legacy slot
@@ -223,7 +224,12 @@ describe('reference-vmm vcpu_op', () => {
 
   it('vcpu_op$VCPUOP_register_vcpu_info: ENXIO, EINVAL and EFAULT in Xen’s order', () => {
     const { vmm, g, raw } = setup();
-    const reg = (vcpu: number, mfn: bigint, offset: number) => S(g(1).vcpu_op$VCPUOP_register_vcpu_info(vcpu, { mfn, offset, rsvd: 0 }).result);
+    // Domain 1's page p by its machine frame, as a PV guest names it (xen/common/domain.c map_vcpu_info: get_page_from_gfn).
+    const fr = (p: number) => BigInt(vmm.machine.frameOf(1, p as never)!);
+    const reg = (vcpu: number, page: bigint, offset: number) => S(g(1).vcpu_op$VCPUOP_register_vcpu_info(vcpu, { mfn: page < 16n ? fr(Number(page)) : page, offset, rsvd: 0 }).result);
+    // A frame that is not the domain's: its page number (frame 5 is dom0's), or no frame at all.
+    expect(fr(5)).not.toBe(5n);
+    expectError('vcpu_op$VCPUOP_register_vcpu_info', 'EINVAL', S(g(1).vcpu_op$VCPUOP_register_vcpu_info(0, { mfn: 5n, offset: 0, rsvd: 0 }).result));
     expectError('vcpu_op$VCPUOP_register_vcpu_info', 'ENXIO', reg(0, 5n, PAGE_SIZE - 8));
     expectError('vcpu_op$VCPUOP_register_vcpu_info', 'ENXIO', reg(0, 5n, 2));
     expectError('vcpu_op$VCPUOP_register_vcpu_info', 'ENXIO', reg(0, 5n, 4)); // 64-bit layout needs 8
@@ -239,13 +245,13 @@ describe('reference-vmm vcpu_op', () => {
     expectError('vcpu_op$VCPUOP_register_vcpu_info', 'EINVAL', reg(0, 7n, 0)); // already registered
     const v2 = g(1, 2);
     // vCPU 1 is down: vCPU 2 may register for it. A running other vCPU may not be targeted.
-    expect(S(v2.vcpu_op$VCPUOP_register_vcpu_info(1, { mfn: 7n, offset: 0, rsvd: 0 }).result)).toBe(0n);
+    expect(S(v2.vcpu_op$VCPUOP_register_vcpu_info(1, { mfn: fr(7), offset: 0, rsvd: 0 }).result)).toBe(0n);
     vmm.machine.domain(1)!.vcpus[2]!.online = true;
-    expectError('vcpu_op$VCPUOP_register_vcpu_info', 'EINVAL', S(g(1).vcpu_op$VCPUOP_register_vcpu_info(2, { mfn: 8n, offset: 0, rsvd: 0 }).result));
+    expectError('vcpu_op$VCPUOP_register_vcpu_info', 'EINVAL', S(g(1).vcpu_op$VCPUOP_register_vcpu_info(2, { mfn: fr(8), offset: 0, rsvd: 0 }).result));
     expectError('vcpu_op$VCPUOP_register_vcpu_info', 'EFAULT', raw(1, 'VCPUOP_register_vcpu_info', 0, 0x7fff_0000n));
     // A 32-bit guest may use 4-byte alignment.
     const x32 = setup('x86_32-pv');
-    expect(x32.g(1).vcpu_op$VCPUOP_register_vcpu_info(0, { mfn: 5n, offset: 4, rsvd: 0 }).result).toBe(0n);
+    expect(x32.g(1).vcpu_op$VCPUOP_register_vcpu_info(0, { mfn: BigInt(x32.vmm.machine.frameOf(1, 5 as never)!), offset: 4, rsvd: 0 }).result).toBe(0n);
     expect(vmm.machine.invariants()).toEqual([]);
   });
 
