@@ -26,13 +26,15 @@ import type { BatchTarget, ExecResult, InteractiveTarget, MachineKnobs, Target }
 import { referenceLayouts, type ReferenceSession } from '../conformance/targets/reference.js';
 import { gaddr, gfn } from '../reference-vmm/addr.js';
 import { PortState } from '../reference-vmm/evtchn/state.js';
+import { grantTables } from '../reference-vmm/grant/handlers.js';
 import { miscState } from '../reference-vmm/misc/handlers.js';
 import { schedulerOf } from '../reference-vmm/sched/ops.js';
 import type { Spec } from '../spec/model.js';
 import { LayoutEngine } from '../spec/layout.js';
 import { findArch, findAbi } from '../spec/query.js';
 import { type Divergence, domFacts, type Finding, LocalFuzzer, LocalSide, sameResult, showInstrResult } from './engine.js';
-import { SpecPlans, type OpPlan, type TNode } from './plan.js';
+import { namesPath } from './gen.js';
+import { SpecPlans, type FNode, type OpPlan, type TNode } from './plan.js';
 import { reproducer, reproducerYaml, type Provenance } from './reproducer.js';
 import type { FindingReport, RunOptions, RunReport } from './run.js';
 import { recordFinding } from './run.js';
@@ -50,8 +52,12 @@ export interface ExternalRunOptions extends RunOptions {
 export interface CallException {
   /** skip: the call is not run there; value: it runs, and only its result's class (success, or which error) is compared, not the bytes read back. */
   kind: 'skip' | 'value';
-  /** When a skip applies: always (undefined), when the oracle's call succeeds, or when it returns this (negative) errno. */
-  when?: 'success' | number;
+  /**
+   * When a skip applies: always (undefined), when the oracle's call succeeds, when it returns
+   * this (negative) errno, or (`short`) when it did fewer extents than the call's struct asks
+   * for (`nr_extents`: memory_op's reservation commands return the extents done).
+   */
+  when?: 'success' | 'short' | number;
   why: string;
 }
 
@@ -103,6 +109,7 @@ export const EXCLUDED_WHY = {
   keptMasked: 'guest writes to shared_info that would clear a vCPU’s evtchn_upcall_mask write it set: the target’s kernel takes no event upcall (it has no event callback)',
   unmappedWrites: 'guest writes not run: the oracle does not map that memory once the steps above were left out (a grant table whose set-up call was not run)',
   oracleRefused: 'sequences the oracle could not replay without the steps left out: not run on the target',
+  grantLeaks: 'call steps not run: they make a grant mapping the sequence leaves in place, which on this target outlives the sequence (the next sequences run on the same machine, whose reset does not unmap grants)',
   maskedBytes: 'bytes read back not compared: run-time values the guest wrote there (addresses of its memory, frame numbers, page-table entries), which the target resolves itself',
 } as const;
 
@@ -120,6 +127,24 @@ function eventRegions(spec: Spec, domains: readonly ProgramDomain[]): { dom: num
     }
   }
   return out;
+}
+
+/** When a conditional exception applies, in words. */
+function whenText(e: CallException): string {
+  return e.when === 'success' ? 'succeed' : e.when === 'short' ? 'do fewer extents than asked' : `return ${e.when}`;
+}
+
+/** An integer field of a call's argument struct as the guest wrote it (undefined: no such field, or a run-time value). */
+function argField(s: CallStep, name: string): number | undefined {
+  const plan = s.plan;
+  const f = plan?.arg?.node.fields?.find((x) => x.name === name);
+  const at = plan ? s.args[plan.regs.findIndex((r) => r.role === 'argument')] : undefined;
+  if (!f || f.node.k !== 'int' || !at || typeof at !== 'object' || !('place' in at)) return undefined;
+  const w = s.writes.find((x) => x.dom === s.dom && x.at.base === at.place.base && x.at.off === at.place.off);
+  if (!w || f.offset + f.node.size > w.bytes.length || w.patches.some((p) => p.off < f.offset + f.node.size && p.off + p.size > f.offset)) return undefined;
+  let v = 0;
+  for (let i = f.node.size - 1; i >= 0; i--) v = v * 256 + (w.bytes[f.offset + i] as number);
+  return v;
 }
 
 /** Resources whose plain values mean a place in the machine: frames, machine addresses, linear addresses. */
@@ -180,6 +205,9 @@ export function plainResources(s: CallStep, plans: SpecPlans): { res: string; v:
   const out: { res: string; v: bigint }[] = [];
   const tc = plans.compilers.get(plan.arch.name);
   const writeAt = (p: Place) => s.writes.find((w) => w.dom === s.dom && w.at.base === p.base && w.at.off === p.off);
+  // Foreign memory the call did not write (a struct in shared_info's tail): zeros, as far as the
+  // generator knows (the run-time values earlier calls wrote there are cleared after them).
+  const memAt = (p: Place, size: number): WriteSpec | undefined => writeAt(p) ?? (p.base === 'shared' && size > 0 ? { dom: s.dom, at: p, bytes: new Uint8Array(size), patches: [] } : undefined);
   const covered = (w: WriteSpec, off: number) => w.patches.some((p) => off >= p.off && off < p.off + p.size);
   const readInt = (w: WriteSpec, off: number, size: number): bigint | undefined => {
     if (off + size > w.bytes.length || covered(w, off)) return undefined;
@@ -187,7 +215,15 @@ export function plainResources(s: CallStep, plans: SpecPlans): { res: string; v:
     for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(w.bytes[off + i] as number);
     return v;
   };
-  const walk = (wanted: Map<string, string>, w: WriteSpec, node: TNode, base: number, path: string, depth: number): void => {
+  // The fields of a struct, or the members of a union Xen may read: those the operation names
+  // (MMUEXT_SET_LDT reads arg2 as nr_ents, not as the vcpumask pointer), all when it names none.
+  const members = (op: OpPlan, node: TNode, path: string): readonly FNode[] => {
+    const fields = node.fields ?? [];
+    if (node.k !== 'union') return fields;
+    const named = fields.filter((f) => namesPath(op, `${path}.${f.name}`));
+    return named.length > 0 ? named : fields;
+  };
+  const walk = (op: OpPlan, wanted: Map<string, string>, w: WriteSpec, node: TNode, base: number, path: string, depth: number): void => {
     if (depth > 4) return;
     if (node.k === 'ptr') {
       // A pointer field the guest left a plain number in (NULL, or another union member's value Xen reads as a pointer).
@@ -195,7 +231,7 @@ export function plainResources(s: CallStep, plans: SpecPlans): { res: string; v:
       if (v !== undefined && v !== 0n) out.push({ res: 'pointer', v });
     }
     if (![...wanted.keys()].some((k) => k === path || k.startsWith(`${path}.`) || k.startsWith(`${path}[]`))) {
-      if (node.k === 'struct' || node.k === 'union') for (const f of node.fields ?? []) walk(wanted, w, f.node, base + f.offset, `${path}.${f.name}`, depth + 1);
+      if (node.k === 'struct' || node.k === 'union') for (const f of members(op, node, path)) walk(op, wanted, w, f.node, base + f.offset, `${path}.${f.name}`, depth + 1);
       return;
     }
     if (node.k === 'int') {
@@ -205,18 +241,18 @@ export function plainResources(s: CallStep, plans: SpecPlans): { res: string; v:
       return;
     }
     if (node.k === 'array' && node.of) {
-      for (let i = 0; i < (node.length ?? 0); i++) walk(wanted, w, node.of, base + i * node.of.size, `${path}[]`, depth + 1);
+      for (let i = 0; i < (node.length ?? 0); i++) walk(op, wanted, w, node.of, base + i * node.of.size, `${path}[]`, depth + 1);
       return;
     }
     if (node.k === 'ptr') {
       const patch = w.patches.find((p) => p.off === base);
       if (!patch || typeof patch.val !== 'object' || !('place' in patch.val) || !node.to || !tc) return;
-      const target = writeAt(patch.val.place);
       const el = tc.ref(node.to);
-      if (target && el.size > 0) for (let off = 0; off + el.size <= target.bytes.length; off += el.size) walk(wanted, target, el, off, wanted.has(path) ? path : `${path}[]`, depth + 1);
+      const target = memAt(patch.val.place, el.size);
+      if (target && el.size > 0) for (let off = 0; off + el.size <= target.bytes.length; off += el.size) walk(op, wanted, target, el, off, wanted.has(path) ? path : `${path}[]`, depth + 1);
       return;
     }
-    for (const f of node.fields ?? []) walk(wanted, w, f.node, base + f.offset, `${path}.${f.name}`, depth + 1);
+    for (const f of members(op, node, path)) walk(op, wanted, w, f.node, base + f.offset, `${path}.${f.name}`, depth + 1);
   };
   const own = machinePaths(plan);
   plan.regs.forEach((r, i) => {
@@ -228,16 +264,19 @@ export function plainResources(s: CallStep, plans: SpecPlans): { res: string; v:
       return;
     }
     if (!('place' in a)) return;
-    const w = writeAt(a.place);
+    const w = memAt(a.place, r.role === 'argument' ? (plan.arg?.node.size ?? 0) : ((r.node ?? (r.to && tc ? tc.ref(r.to) : undefined))?.size ?? 0));
     if (!w) return;
     if (r.role === 'argument' && plan.arg) {
       // The operation's struct is `arg` in paths, whatever its register is called (ureqs, uops).
       const size = plan.arg.node.size;
-      for (let off = 0; size > 0 && off + size <= w.bytes.length; off += size) walk(machinePaths(elementPlan(plan, plans, w, off)), w, plan.arg.node, off, 'arg', 0);
+      for (let off = 0; size > 0 && off + size <= w.bytes.length; off += size) {
+        const ep = elementPlan(plan, plans, w, off);
+        walk(ep, machinePaths(ep), w, plan.arg.node, off, 'arg', 0);
+      }
     } else if (r.role === 'pointer') {
       const node = r.node ?? (r.to && tc ? tc.ref(r.to) : undefined);
       const size = node?.size ?? 0;
-      for (let off = 0; node && size > 0 && off + size <= w.bytes.length; off += size) walk(own, w, node, off, own.has(r.name) ? r.name : `${r.name}[]`, 0);
+      for (let off = 0; node && size > 0 && off + size <= w.bytes.length; off += size) walk(plan, own, w, node, off, own.has(r.name) ? r.name : `${r.name}[]`, 0);
     }
   });
   return out;
@@ -302,6 +341,16 @@ const PAGE = 4096n;
 /** The markers of calls dropped because they leave their vCPU blocked, or an NMI on its way to a handler the sequence registered. */
 const BLOCKED: CallException = { kind: 'skip', why: 'blocked' };
 const NMI: CallException = { kind: 'skip', why: 'nmi' };
+/** The marker of calls dropped because the grant mapping they made is still there when the sequence ends. */
+const LEAKS: CallException = { kind: 'skip', why: 'leaks' };
+
+/** The grant mappings the oracle's domains hold (`domain:handle`), from their maptracks. */
+function grantMappings(m: LocalSide): Set<string> {
+  const out = new Set<string>();
+  const g = grantTables(m.vmm).state;
+  for (const t of g.tables.values()) for (let h = 0; h < t.mtFlags.length; h++) if (t.mtFlags[h] !== 0) out.add(`${t.domid}:${h}`);
+  return out;
+}
 
 /** Bytes past a place a call may reach (an argument struct, an array Xen walks): a place closer than this to the end of its area may run into what follows it. */
 const PLACE_TAIL = 512;
@@ -335,7 +384,7 @@ function sameClass(a: InstrResult | undefined, b: InstrResult | undefined, bits:
   return err(a.result) === err(b.result);
 }
 
-class ExternalFuzzer {
+export class ExternalFuzzer {
   readonly gen: LocalFuzzer;
   /** The reference VMM the target's results are compared with: the target's twin, or the generating model. */
   readonly oracle: LocalSide;
@@ -365,6 +414,8 @@ class ExternalFuzzer {
     this.twin = typeof traits.twin === 'function' ? traits.twin({ zeroPage: false, liveVirtual: true }) : undefined;
     const session = this.twin?.openSync(o.domains, this.knobs);
     this.oracle = session ? new LocalSide(o.spec, session.vmm, o.domains, true) : this.gen.model;
+    // A target with its own machine numbers frames its own way (rawFrame below leaves plain ones out).
+    this.gen.gen.ownFrames = this.twin !== undefined;
     this.shutdownStops = traits.shutdownStops === true;
     this.eventsMasked = traits.eventsMasked === true;
     const own = typeof traits.fuzzExceptions === 'function' ? traits.fuzzExceptions() : new Map<string, readonly CallException[]>();
@@ -544,11 +595,11 @@ class ExternalFuzzer {
       for (const r of s.reads) if (r.at.base === 'data' && r.length > 0) out.push({ kind: 'write', w: { dom: r.dom, at: r.at, bytes: new Uint8Array(r.length), patches: [] }, doc: 'the guest clears what Xen wrote there (the host’s values)' });
     }
     for (const w of s.writes) {
-      if (w.at.base !== 'data') continue;
+      if (w.at.base !== 'data' && w.at.base !== 'shared') continue;
       for (const p of w.patches) {
         const v = p.val;
         if (typeof v === 'bigint' || ('place' in v && !this.placeMoves(v.place, w.dom))) continue;
-        out.push({ kind: 'write', w: { dom: w.dom, at: { base: 'data', off: w.at.off + p.off }, bytes: new Uint8Array(p.size), patches: [] }, doc: 'the guest clears a run-time value it handed Xen (its bytes differ between the layouts)' });
+        out.push({ kind: 'write', w: { dom: w.dom, at: { base: w.at.base, off: w.at.off + p.off }, bytes: new Uint8Array(p.size), patches: [] }, doc: 'the guest clears a run-time value it handed Xen (its bytes differ between the layouts)' });
       }
     }
     return out;
@@ -648,6 +699,9 @@ class ExternalFuzzer {
   private pass(steps: readonly FStep[], prepare: boolean, m: LocalSide, dropped: Map<FStep, CallException>, note: (why: string, n?: number) => void): ModelRun | undefined | 'again' {
     m.reset();
     const run: ModelRun = { steps: [], results: [], lowered: [], end: [] };
+    // Which call made each grant mapping, on a target whose sequences share a machine.
+    const leaks = prepare && this.o.target.kind === 'batch';
+    const madeMap = new Map<string, FStep>();
     let down = ExternalFuzzer.shutDown(m);
     for (const step of steps) {
       let conditional: CallException[] = [];
@@ -686,12 +740,12 @@ class ExternalFuzzer {
         }
         conditional = ex.filter((e) => e.kind === 'skip');
         const hit = dropped.get(step);
-        if (hit === BLOCKED || hit === NMI) {
-          note(hit === BLOCKED ? EXCLUDED_WHY.blocked : EXCLUDED_WHY.nmi);
+        if (hit === BLOCKED || hit === NMI || hit === LEAKS) {
+          note(hit === BLOCKED ? EXCLUDED_WHY.blocked : hit === NMI ? EXCLUDED_WHY.nmi : EXCLUDED_WHY.grantLeaks);
           continue;
         }
         if (hit) {
-          note(`calls of ${step.id} not run when they ${hit.when === 'success' ? 'succeed' : `return ${hit.when}`} on the oracle: ${hit.why}`);
+          note(`calls of ${step.id} not run when they ${whenText(hit)} on the oracle: ${hit.why}`);
           continue;
         }
         value = ex.find((e) => e.kind === 'value');
@@ -704,11 +758,13 @@ class ExternalFuzzer {
         note(EXCLUDED_WHY.unmappedWrites);
         continue;
       }
+      const mapsBefore = leaks && step.kind === 'call' ? grantMappings(m) : undefined;
       const r = m.session.execSync(low.instrs);
       if (r.error !== undefined || r.results.length < low.instrs.length) {
         note(EXCLUDED_WHY.oracleRefused);
         return undefined;
       }
+      if (mapsBefore) for (const k of grantMappings(m)) if (!mapsBefore.has(k)) madeMap.set(k, step);
       if (prepare && this.shutdownStops && step.kind === 'call' && !nmiBefore && ExternalFuzzer.nmiDelivered(m)) {
         // Xen would enter the guest at a handler the sequence registered (the live kernel runs whatever is there).
         dropped.set(step, NMI);
@@ -722,7 +778,7 @@ class ExternalFuzzer {
       if (conditional.length > 0 && step.kind === 'call') {
         const res = r.results[low.call];
         const v = res?.op === 'call' ? Number(BigInt.asIntN(m.facts.get(step.dom)?.bits ?? 64, res.result)) : undefined;
-        const hit = conditional.find((e) => v !== undefined && (e.when === 'success' ? !(v < 0 && v >= -4095) : e.when === v));
+        const hit = conditional.find((e) => v !== undefined && (e.when === 'success' ? !(v < 0 && v >= -4095) : e.when === 'short' ? v >= 0 && v < (argField(step, 'nr_extents') ?? 0) : e.when === v));
         if (hit) {
           // As if the guest had not made the call: the sequence again without it.
           dropped.set(step, hit);
@@ -752,6 +808,19 @@ class ExternalFuzzer {
           note(EXCLUDED_WHY.clears);
         }
       }
+    }
+    if (leaks && !run.stops) {
+      // A grant mapping still there at the end outlives the sequence on a target that runs the next one on the same
+      // machine (the live kernel's reset cannot unmap it): as if the guest had not made the call that mapped it.
+      let again = false;
+      for (const k of grantMappings(m)) {
+        const by = madeMap.get(k);
+        if (by && !dropped.has(by)) {
+          dropped.set(by, LEAKS);
+          again = true;
+        }
+      }
+      if (again) return 'again';
     }
     run.end = this.endState(m);
     return run;

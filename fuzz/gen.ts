@@ -28,6 +28,15 @@ import type { CallStep, FStep, Output, Patch, Place, ReadSpec, Val, WriteSpec } 
 
 const PAGE = 4096;
 
+/** Numbers below this, used as pointers, land in or next to the memory a layout gives a domain (its data area, shared_info, grant frames). */
+const LOW_POINTERS = 1n << 20n;
+
+/** Bytes past a place a call may reach (fuzz/external.ts reads the same margin). */
+const PLACE_TAIL = 512;
+
+/** Where shared_info's own fields end (x86: vcpu_info, event bitmaps, wallclock, arch part): foreign structs go after. */
+const SHARED_FIELDS_END = 0xc40;
+
 /** Steps after something new or rare succeeded during which the calls mostly work on what it named. */
 export const FOCUS_STEPS = 6;
 
@@ -474,6 +483,9 @@ export class Generator {
       if (vals.length > 0) return rng.pick(vals);
     }
     if (res && x < 0.85) return this.resource(rng, st, ctx, res, node);
+    // A PV domain's frames are machine frames: a plain number names a frame only on the model's
+    // host; the rest of the time, one that no host has.
+    if (res !== undefined && machineFrames(ctx, res)) return farFrame(rng, bits, res === 'maddr' ? 12 : 0);
     // A field of the same name as one of the last successful call's takes its value again
     // (the host_addr an unmap names is the one the map was given), most often in a chain.
     if (!res && st.lastFields) {
@@ -546,10 +558,18 @@ export class Generator {
   private resource(rng: Rng, st: SeqState, ctx: Ctx, res: string, node: TNode): Val {
     const preferred = this.preferred(rng, ctx, res, node);
     const pool = st.pool(res, ctx.scope.id);
-    const v = preferred !== undefined && rng.chance(0.85) ? preferred : pool.length > 0 && rng.chance(0.3) ? rng.pick(pool) : this.fresh(rng, st, ctx, res, node);
+    let v = preferred !== undefined && rng.chance(0.85) ? preferred : pool.length > 0 && rng.chance(0.3) ? rng.pick(pool) : this.fresh(rng, st, ctx, res, node);
+    // A frame number the model wrote (populate_physmap's MFNs) names another frame on a target with its own machine.
+    if (this.ownFrames && typeof v === 'bigint' && machineFrames(ctx, res) && BigInt.asUintN(64, res === 'maddr' ? v >> 12n : v) < FAR_FRAME) v = this.fresh(rng, st, ctx, res, node);
     ctx.used.push({ res, dom: ctx.scope.id, v });
     return v;
   }
+
+  /**
+   * The target numbers machine frames its own way (a real machine): frame numbers learnt from
+   * the model's answers are not named again as plain numbers (fuzz/external.ts sets it).
+   */
+  ownFrames = false;
 
   /**
    * A value the last successful call named, in the form this field takes: frames travel
@@ -611,7 +631,7 @@ export class Generator {
           const slot = rng.chance(0.5) ? rng.below(512) * 8 : rng.pick([0, 8, 4088, 1, 4095]);
           return { frame: { dom: d.id, page: payloadPage(rng, d) }, shl: 12, or: BigInt(slot) };
         }
-        return rng.pick(edges(bits));
+        return scope.translated ? rng.pick(edges(bits)) : farFrame(rng, bits, 12);
       }
       case 'linear_address': {
         if (x < 0.6) return BigInt(rng.below(1024)) * 4096n + (rng.chance(0.1) ? BigInt(rng.below(4096)) : 0n);
@@ -626,8 +646,22 @@ export class Generator {
     }
   }
 
-  private gfn(rng: Rng, d: GenDomain, x: number, bits: number): bigint {
-    if (x < 0.65) return BigInt(payloadPage(rng, d));
+  /**
+   * A frame number of `d` as calls name them. A translated domain's are its guest frames
+   * (plain numbers). A PV domain's are machine frames: its own and another domain's pages and
+   * its shared_info page (the page after its data area) as run-time operands the target
+   * resolves, else numbers no machine has (far beyond any host's memory).
+   */
+  private gfn(rng: Rng, d: GenDomain, x: number, bits: number): Val {
+    if (x < 0.65) return d.translated ? BigInt(payloadPage(rng, d)) : { frame: { dom: d.id, page: payloadPage(rng, d) } };
+    if (!d.translated) {
+      if (x < 0.72) {
+        const o = this.otherDomain(rng, d);
+        return o.translated ? { frame: { dom: d.id, page: payloadPage(rng, d) } } : { frame: { dom: o.id, page: payloadPage(rng, o) } };
+      }
+      if (x < 0.76) return { frame: { dom: d.id, page: d.memoryPages } };
+      return farFrame(rng, bits, 0);
+    }
     if (x < 0.72) return BigInt(d.memoryPages);
     if (x < 0.78) return BigInt(d.memoryPages + 1 + rng.below(4));
     if (x < 0.88) return BigInt(d.memoryPages + 64 + rng.below(1 << 16));
@@ -650,7 +684,9 @@ export class Generator {
       }
       return { frame: { dom: d.id, page } };
     }
-    return rng.pick(edges(bits));
+    // Its shared_info page (Xen's, shared with the guest), or a frame no machine has.
+    if (x < 0.88) return wide && rng.chance(0.8) ? { frame: { dom: scope.id, page: scope.memoryPages }, shl: 12, or: 0x25n } : { frame: { dom: scope.id, page: scope.memoryPages } };
+    return farFrame(rng, bits, 0);
   }
 
   // ───────────────────────────── pointers ─────────────────────────────
@@ -676,14 +712,36 @@ export class Generator {
     const x = rng.u32() / 0x1_0000_0000;
     if (x < 0.5) return { place: { base: 'data', off: this.alloc(ctx, size, 8) } };
     if (x < 0.7) return this.badPlace(rng, ctx.caller);
-    return rng.pick(edges(ctx.caller.bits));
+    return this.rawPointer(rng, ctx.caller);
   }
 
+  /**
+   * A pointer given as an edge value of the caller's width. A small one would land in the
+   * caller's memory or next to it, which depends on where a target lays it out: it becomes
+   * the place it names when that is in the caller's scratch pages (the same address on the
+   * reference VMM, whose data area starts at 0), else (64-bit callers) an address nobody maps.
+   * NULL and large values stay plain numbers: no layout maps them.
+   */
+  private rawPointer(rng: Rng, d: GenDomain): Val {
+    const v = rng.pick(edges(d.bits));
+    if (v === 0n || v >= LOW_POINTERS) return v;
+    const n = Number(v);
+    if (n >= payloadPages(d) * PAGE && n + PLACE_TAIL <= d.memoryPages * PAGE) return { place: { base: 'data', off: n } };
+    return d.bits === 64 ? { place: { base: 'unmapped', off: n & (PAGE - 1) } } : v;
+  }
+
+  /**
+   * A pointer that cannot be followed: an address nobody maps, just past the caller's memory
+   * (32-bit callers), Xen's range or a non-canonical one (64-bit callers: numbers no layout maps).
+   */
   private badPlace(rng: Rng, d: GenDomain): Val {
     const x = rng.u32() / 0x1_0000_0000;
-    if (x < 0.5 && d.bits === 64) return { place: { base: 'unmapped', off: rng.below(4) * 8 } };
-    if (x < 0.8) return { place: { base: 'shared', off: 0x100000 + rng.below(16) * 8 } };
-    return rng.pick([1n, 0xfffn, 0xffff_f000n, 0xffff_8000_0000_0000n, 0xffff_ffff_ffff_fff8n]);
+    if (d.bits === 64) {
+      if (x < 0.6) return { place: { base: 'unmapped', off: rng.chance(0.7) ? rng.below(4) * 8 : PAGE - 8 + rng.below(8) } };
+      return rng.pick([0xffff_f000n, 0x7fff_ffff_f000n, 0x8000_0000_0000n, 0xffff_8000_0000_0000n, 0x8000_0000_0000_0000n, 0xffff_ffff_ffff_fff8n]);
+    }
+    if (x < 0.6) return { place: { base: 'shared', off: 0x100000 + rng.below(16) * 8 } };
+    return rng.pick([1n, 0xfffn, 0xffff_f000n, 0xffff_fff8n]);
   }
 
   private byteBuffer(rng: Rng, ctx: Ctx, path: string, n: number): Val {
@@ -728,7 +786,11 @@ export class Generator {
     // twin may map it elsewhere); Xen reads what is there.
     const grant = kind === 'foreign' && st.grantReady.has(ctx.caller.id) && rng.chance(0.3);
     if (grant) return { place: { base: 'grant', off: rng.below(8) * 8 } };
-    if (kind === 'foreign') at = { base: 'shared', off: 4096 - Math.min(size, 4096) - rng.below(2) * 8 };
+    if (kind === 'foreign') {
+      // Past shared_info's own fields, and far enough from the page's end that what Xen reads stays in it.
+      const room = PAGE - PLACE_TAIL - size;
+      at = { base: 'shared', off: room >= SHARED_FIELDS_END ? room - rng.below(2) * 8 : PAGE - Math.min(size, PAGE) - rng.below(2) * 8 };
+    }
     else {
       const off = this.alloc(ctx, size + (kind === 'misaligned' ? 8 : 0), Math.max(node.align, 1), kind === 'straddle');
       at = { base: 'data', off: off + (kind === 'misaligned' ? 1 + rng.below(7) : 0) };
@@ -840,7 +902,7 @@ export class Generator {
     if (node.k === 'union') {
       const present = fields.filter((f) => f.name in obj);
       if (present.length === 0) return {};
-      const f = rng.pick(present);
+      const f = this.unionMember(rng, ctx.plan, path, present);
       return { [f.name]: this.fieldValue(rng, st, ctx, f, obj[f.name], path, off, patches, readIdx, new Map(), undefined) };
     }
     const pre = this.scopeOf(rng, st, ctx, node, path);
@@ -917,7 +979,7 @@ export class Generator {
   /** A struct without a codec (an inline or unnamed type): its integer leaves written in place. */
   private rawStruct(rng: Rng, st: SeqState, ctx: Ctx, node: TNode, path: string, off: number, w: WriteSpec, patches: Patch[], readIdx: number): void {
     const fields = node.fields ?? [];
-    const list = node.k === 'union' && fields.length > 0 ? [rng.pick(fields)] : fields;
+    const list = node.k === 'union' && fields.length > 0 ? [this.unionMember(rng, ctx.plan, path, fields)] : fields;
     const pre = node.k === 'struct' ? this.scopeOf(rng, st, ctx, node, path) : new Map<string, Val>();
     for (const f of list) {
       const p = childPath(path, f.name);
@@ -932,6 +994,24 @@ export class Generator {
       } else this.rawStruct(rng, st, ctx, f.node, p, at, w, patches, readIdx);
     }
   }
+
+  /**
+   * The member of the union at `path` to fill: most often one the operation names (the one Xen
+   * reads: MMUEXT_COPY_PAGE's arg2.src_mfn), else its pointer (a guest handle's `h`, not its
+   * padding), sometimes any member (what Xen makes of another member's value).
+   */
+  private unionMember(rng: Rng, plan: OpPlan, path: string, members: readonly FNode[]): FNode {
+    let byPath = this.unions.get(plan);
+    if (!byPath) this.unions.set(plan, (byPath = new Map()));
+    let u = byPath.get(path);
+    if (!u) {
+      const named = members.filter((f) => namesPath(plan, childPath(path, f.name)));
+      byPath.set(path, (u = named.length > 0 ? named : members.filter((f) => f.node.k === 'ptr')));
+    }
+    return u.length > 0 && rng.chance(0.85) ? rng.pick(u) : rng.pick(members);
+  }
+
+  private readonly unions = new WeakMap<OpPlan, Map<string, readonly FNode[]>>();
 
   private readonly compiled = new Map<string, TNode | null>();
   private compile(d: GenDomain, to: import('../spec/model.js').TypeRef): TNode | undefined {
@@ -1071,6 +1151,47 @@ export class Generator {
     const bytes = new Uint8Array(word);
     for (let i = 0; i < word; i++) bytes[i] = rng.chance(0.5) ? 0 : rng.below(256);
     return { kind: 'write', w: { dom: d.id, at: { base: 'shared', off: at.offset + rng.below(2) * word }, bytes, patches: [] }, doc: `domain ${d.id} writes its ${field} word` };
+  }
+}
+
+/** Whether an operation names the field at `path` or something inside it (a resource it consumes or produces, a trigger, a status). */
+export function namesPath(plan: OpPlan, path: string): boolean {
+  const inside = (k: string) => k === path || (k.startsWith(path) && (k[path.length] === '.' || k[path.length] === '['));
+  for (const m of [plan.consumes, plan.produces, plan.triggers]) for (const k of m.keys()) if (inside(k)) return true;
+  for (const k of plan.statusPaths) if (inside(k)) return true;
+  return false;
+}
+
+/** Whether values of `res` in this call are machine frames (or addresses): a PV caller's frames and machine addresses, a PV domain's gfns. */
+function machineFrames(ctx: Ctx, res: string): boolean {
+  if (res === 'gfn') return !ctx.scope.translated;
+  return (res === 'mfn' || res === 'maddr') && !ctx.caller.translated;
+}
+
+/**
+ * Frame numbers past any machine's memory: at least 2^40 frames (a 52-bit physical address
+ * space) once shifted right by `shift` (12 for a machine address). Every implementation finds
+ * no frame there, whatever its layout (fuzz/external.ts compares such numbers on a target with
+ * its own machine). A field too narrow to hold one gets the edge values of its width.
+ */
+const FAR_FRAME = 1n << 40n;
+function farFrame(rng: Rng, bits: number, shift: number): bigint {
+  const top = bits - shift;
+  if (top <= 40) return rng.pick(edges(bits));
+  const max = (1n << BigInt(bits)) - 1n;
+  switch (rng.below(6)) {
+    case 0:
+      return FAR_FRAME << BigInt(shift);
+    case 1:
+      return (FAR_FRAME + BigInt(rng.below(1 << 16))) << BigInt(shift);
+    case 2:
+      return (1n << BigInt(40 + rng.below(top - 40))) << BigInt(shift);
+    case 3:
+      return max;
+    case 4:
+      return max >> 1n;
+    default:
+      return (FAR_FRAME << BigInt(shift)) | rng.bits(bits);
   }
 }
 

@@ -11,15 +11,18 @@ import { describe, expect, it } from 'vitest';
 import { loadScenarioFiles, SCENARIO_DIR } from '../conformance/suite.js';
 import type { MachineKnobs } from '../conformance/target.js';
 import { fuzz } from '../fuzz/index.js';
-import { elementOps, nestedCalls, plainResources } from '../fuzz/external.js';
+import { ExternalFuzzer, elementOps, nestedCalls, plainResources } from '../fuzz/external.js';
+import { Generator, genDomains, SeqState } from '../fuzz/gen.js';
+import { Rng } from '../fuzz/rng.js';
+import type { BatchTarget } from '../conformance/target.js';
 import { clearOfReadOnly, machineFor, PAIR_MACHINE } from '../fuzz/machine.js';
 import { SpecPlans } from '../fuzz/plan.js';
-import type { CallStep, Val } from '../fuzz/step.js';
+import type { CallStep, FStep, Val } from '../fuzz/step.js';
 import { gaddr, gfn } from '../reference-vmm/addr.js';
 import { constantValue, xenSpec } from '../spec/index.js';
 import { scenarioOperations } from '../conformance/protocol/subset.js';
 import { KERNEL_LAYOUT } from './build.js';
-import { HOST_FACTS, liveFuzzExceptions } from './exceptions.js';
+import { HOST_FACTS, liveFuzzExceptions, MODEL_LIMITS } from './exceptions.js';
 import { twoDomainUnsupported } from './domu.js';
 import { liveXenAvailable } from './target.js';
 import { referenceTwin } from './twin.js';
@@ -70,6 +73,119 @@ describe('fuzzing the live target: what the harness leaves out, and why', () => 
     expect(plainResources(step('update_va_mapping', [0x200n, { frame: { dom: 0, page: 3 }, shl: 12, or: 0x67n }, 0n], new Uint8Array(0)), plans)).toEqual([{ res: 'linear_address', v: 0x200n }]);
   });
 
+  it('a union is read as the member the operation names; a struct in foreign memory the call did not write reads as zeros', () => {
+    // MMUEXT_SET_LDT reads arg2 as nr_ents, MMUEXT_TLB_FLUSH_MULTI as the vcpumask pointer (the spec names each).
+    const ldt = step('mmuext_op$MMUEXT_SET_LDT', [at(0xc000), 1n, 0n, C('DOMID_SELF')], u64s(C('MMUEXT_SET_LDT'), 0n, 5n));
+    expect(plainResources(ldt, plans).filter((u) => u.res === 'pointer')).toEqual([]);
+    const multi = step('mmuext_op$MMUEXT_TLB_FLUSH_MULTI', [at(0xc000), 1n, 0n, C('DOMID_SELF')], u64s(C('MMUEXT_TLB_FLUSH_MULTI'), 0n, 5n));
+    expect(plainResources(multi, plans)).toContainEqual({ res: 'pointer', v: 5n });
+    // An operation that names no member of a union: any of them may be what Xen reads.
+    const clear = step('mmuext_op$MMUEXT_CLEAR_PAGE', [at(0xc000), 1n, 0n, C('DOMID_SELF')], u64s(C('MMUEXT_CLEAR_PAGE'), 0n, 5n), [{ off: 8, size: 8, val: { frame: { dom: 0, page: 3 } } }]);
+    expect(plainResources(clear, plans)).toEqual([{ res: 'pointer', v: 5n }]);
+    // pirq_eoi_gmfn's struct in shared_info's tail, not written: Xen reads frame 0 there, a plain number.
+    const p = plan('physdev_op$PHYSDEVOP_pirq_eoi_gmfn_v2');
+    const foreign: CallStep = { kind: 'call', dom: 0, vcpu: 0, id: p.id, plan: p, nr: p.nr, args: [C('PHYSDEVOP_pirq_eoi_gmfn_v2'), { place: { base: 'shared', off: 0xdf8 } }], writes: [], reads: [], outputs: [], doc: p.id };
+    expect(plainResources(foreign, plans)).toEqual([{ res: 'gfn', v: 0n }]);
+  });
+
+  it('the generator names a PV guest’s frames by run-time operands or numbers no machine has, and gives no small raw pointers', () => {
+    const { domains } = machineFor((d) => (d.length === 2 ? twoDomainUnsupported(d, KERNEL_LAYOUT.maxPages) : 'no'), { first: KERNEL_LAYOUT.tableFirst, count: KERNEL_LAYOUT.tablePages });
+    const doms = genDomains(plans, domains);
+    const gen = new Generator(plans, doms);
+    const small = (v: bigint) => BigInt.asUintN(64, v) < 1n << 40n;
+    // A field that is only a frame (a gmfn): always a page of a domain, or far beyond any host's memory.
+    const eoi = plan('physdev_op$PHYSDEVOP_pirq_eoi_gmfn_v2');
+    const kinds = new Set<string>();
+    for (let i = 0; i < 300; i++) {
+      const s = gen.call(new Rng(i), new SeqState(), doms[i % 2]!, eoi);
+      for (const u of s.used ?? []) {
+        if (u.res !== 'gfn') continue;
+        if (typeof u.v === 'bigint') {
+          expect(small(u.v), `gmfn 0x${u.v.toString(16)}`).toBe(false);
+          kinds.add('far');
+        } else if ('frame' in u.v) kinds.add(u.v.frame.page === 24 ? 'shared_info' : u.v.frame.dom === s.dom ? 'own' : 'foreign');
+      }
+      // (Unless the struct is in foreign memory the call did not write: frame 0 is what Xen reads there, left out.)
+      const arg = s.args[1];
+      const unwritten = typeof arg === 'object' && 'place' in arg && !s.writes.some((w) => w.at.base === arg.place.base && w.at.off === arg.place.off);
+      if (!unwritten) expect(plainResources(s, plans).filter((u) => small(u.v))).toEqual([]);
+    }
+    expect([...kinds].sort()).toEqual(['far', 'foreign', 'own', 'shared_info']);
+    // Over every operation: calls that name frames rarely carry a small plain one (another union member's value, an
+    // element whose command is another operation's); pointers given as plain numbers are NULL or far from any layout.
+    let named = 0;
+    let plain = 0;
+    for (const d of doms) {
+      for (const p of d.plans) {
+        if (!p.implemented) continue;
+        const frames = [...p.consumes.values()].some((r) => r === 'mfn' || r === 'gfn' || r === 'maddr');
+        for (let i = 0; i < 20; i++) {
+          const s = gen.call(new Rng(1000 + i), new SeqState(), d, p);
+          for (const v of s.rawPtrs ?? []) expect(v === 0n || v >= 1n << 20n, `${p.id}: raw pointer 0x${v.toString(16)}`).toBe(true);
+          if (!frames) continue;
+          named++;
+          const found = [s, ...nestedCalls(s, plans)].flatMap((c) => plainResources(c, plans)).some((u) => (u.res === 'mfn' || u.res === 'gfn' ? small(u.v) : u.res === 'maddr' && small(u.v >> 12n)));
+          if (found) plain++;
+        }
+      }
+    }
+    expect(named).toBeGreaterThan(500);
+    expect(plain / named).toBeLessThan(0.15);
+  });
+
+  it('on a target whose sequences share a machine: a decrease_reservation the oracle leaves short, and a grant mapping left in place, are not run', () => {
+    const { domains } = machineFor((d) => (d.length === 2 ? twoDomainUnsupported(d, KERNEL_LAYOUT.maxPages) : 'no'), { first: KERNEL_LAYOUT.tableFirst, count: KERNEL_LAYOUT.tablePages });
+    const data = 0xffff_ffff_8003_1000n;
+    // The live target's shape without QEMU: its layouts, its twin and its exceptions; nothing runs on it here.
+    const target: BatchTarget & Record<string, unknown> = {
+      kind: 'batch',
+      name: 'live-shaped',
+      layouts: (ds) => ds.map((d) => ({ id: d.id, dataBase: data, sharedInfo: data - 0x1000n, grantTable: data + 0x10_0000n, grantStatus: data + 0x20_0000n, unmapped: 0xdead_0000_0000n })),
+      runAll: () => Promise.resolve([]),
+      dispose: () => Promise.resolve(),
+      twin: (o?: { zeroPage?: boolean }) => referenceTwin({ zeroPage: o?.zeroPage ?? true, virtualAt: { data, sharedInfo: data - 0x1000n }, hostCpus: 1 }),
+      shutdownStops: true,
+      eventsMasked: true,
+      fuzzExceptions: () => liveFuzzExceptions(xenSpec),
+    };
+    const fz = new ExternalFuzzer({ spec: xenSpec, plans, domains, seed: 1, target, targetName: 'live-shaped' }, plans, target.layouts(domains));
+    const call = (dom: number, id: string, args: Val[], writes: CallStep['writes']): CallStep => {
+      const p = plan(id);
+      return { kind: 'call', dom, vcpu: 0, id, plan: p, nr: p.nr, args, writes, reads: [], outputs: [], doc: id };
+    };
+    const frame = (dom: number, page: number, shl?: number): Val => ({ frame: { dom, page }, ...(shl ? { shl } : {}) });
+    const le = (size: number, fields: [number, number, bigint][]): Uint8Array => {
+      const b = new Uint8Array(size);
+      const v = new DataView(b.buffer);
+      for (const [off, n, x] of fields) if (n === 2) v.setUint16(off, Number(x), true); else if (n === 4) v.setUint32(off, Number(x), true); else v.setBigUint64(off, x, true);
+      return b;
+    };
+    const self = C('DOMID_SELF');
+    const left = (steps: FStep[]) => {
+      fz.excluded.clear();
+      const run = fz.replayModel(steps, true);
+      return { kept: run?.steps.filter((x) => x.kind === 'call').map((x) => (x as CallStep).id) ?? [], why: [...fz.excluded.keys()] };
+    };
+
+    // dom0 gives back its data page 3: the twin keeps it (the kernel's page tables map it), Xen would free it.
+    const decrease = call(0, 'memory_op$XENMEM_decrease_reservation', [C('XENMEM_decrease_reservation'), at(0xc000)], [
+      { dom: 0, at: { base: 'data', off: 0xc020 }, bytes: new Uint8Array(8), patches: [{ off: 0, size: 8, val: frame(0, 3) }] },
+      { dom: 0, at: { base: 'data', off: 0xc000 }, bytes: le(32, [[8, 8, 1n], [24, 2, self]]), patches: [{ off: 0, size: 8, val: at(0xc020) }] },
+    ]);
+    expect(left([decrease])).toEqual({ kept: [], why: [expect.stringMatching(/^calls of memory_op\$XENMEM_decrease_reservation not run when they do fewer extents than asked/) as string] });
+
+    // dom0 sets up its grant table and offers its page 3 to domain 1, which maps it for a device.
+    const setup = call(0, 'grant_table_op$GNTTABOP_setup_table', [C('GNTTABOP_setup_table'), at(0xc000), 1n], [{ dom: 0, at: { base: 'data', off: 0xc000 }, bytes: le(24, [[0, 2, self], [4, 4, 1n]]), patches: [{ off: 16, size: 8, val: at(0xc100) }] }]);
+    const offer: FStep = { kind: 'write', w: { dom: 0, at: { base: 'grant', off: 8 * 8 }, bytes: le(8, [[0, 2, C('GTF_permit_access')], [2, 2, 1n]]), patches: [{ off: 4, size: 4, val: frame(0, 3) }] }, offer: { dom: 0, ref: 8 }, doc: 'offer' };
+    const map = call(1, 'grant_table_op$GNTTABOP_map_grant_ref', [C('GNTTABOP_map_grant_ref'), at(0xc000), 1n], [{ dom: 1, at: { base: 'data', off: 0xc000 }, bytes: le(32, [[8, 4, C('GNTMAP_device_map')], [12, 4, 8n], [16, 2, 0n]]), patches: [] }]);
+    const leaks = left([setup, offer, map]);
+    expect(leaks.kept).toEqual(['grant_table_op$GNTTABOP_setup_table']);
+    expect(leaks.why).toContainEqual(expect.stringMatching(/^call steps not run: they make a grant mapping the sequence leaves in place/) as string);
+    // Unmapped again before the end (handle 0, the frame's bus address): the mapping runs.
+    const unmap = call(1, 'grant_table_op$GNTTABOP_unmap_grant_ref', [C('GNTTABOP_unmap_grant_ref'), at(0xc000), 1n], [{ dom: 1, at: { base: 'data', off: 0xc000 }, bytes: new Uint8Array(24), patches: [{ off: 8, size: 8, val: frame(0, 3, 12) }] }]);
+    expect(left([setup, offer, map, unmap]).kept).toEqual(['grant_table_op$GNTTABOP_setup_table', 'grant_table_op$GNTTABOP_map_grant_ref', 'grant_table_op$GNTTABOP_unmap_grant_ref']);
+  });
+
   it('a multicall’s entries are read as the calls they make', () => {
     // One entry: xen_version(XENVER_changeset, data+0xc040).
     const entry = u64s(C('__HYPERVISOR_xen_version'), 0n, C('XENVER_changeset'), 0n, 0n, 0n, 0n, 0n);
@@ -91,6 +207,8 @@ describe('fuzzing the live target: what the harness leaves out, and why', () => 
     expect(ex.get('vcpu_op$VCPUOP_get_physid')).toContainEqual(expect.objectContaining({ kind: 'skip', when: -22 }));
     // A hand-written live scenario's limit (Debian's XSA-523 fix of grant copy).
     expect(ex.get('grant_table_op$GNTTABOP_copy')).toContainEqual(expect.objectContaining({ kind: 'value', why: expect.stringMatching(/XSA-523/) as string }));
+    // The reference VMM's own limits: a decrease_reservation it does not finish (it keeps pages still mapped).
+    expect(ex.get('memory_op$XENMEM_decrease_reservation')).toContainEqual(MODEL_LIMITS['memory_op$XENMEM_decrease_reservation']);
     // Operations the reference implements and nothing names run as they are.
     expect(ex.get('event_channel_op$EVTCHNOP_send')).toBeUndefined();
     for (const [id, e] of ex) for (const x of e) expect(x.why.length, id).toBeGreaterThan(20);
