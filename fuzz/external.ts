@@ -858,6 +858,21 @@ export class ExternalFuzzer {
   /** The first place where the target's results differ from the oracle's. */
   compare(run: ModelRun, p: NonNullable<ReturnType<ExternalFuzzer['program']>>, exec: ExecResult): Divergence | undefined {
     const res = exec.results;
+    // Where the target's results may end: the guest's writes leave none, so the results of a program that stopped
+    // end before the writes that precede the next result-giving instruction. On a run that stops at its last call,
+    // the target may end anywhere from the first of the writes just before that call.
+    const silent = (k: number) => (p.lows[k] as Lowered).instrs.every((i) => i.op === 'write' || i.op === 'store');
+    let stopFrom = Infinity;
+    if (run.stops && run.steps.length > 0) {
+      let k = run.steps.length - 1;
+      while (k > 0 && silent(k - 1)) k--;
+      stopFrom = p.base[k] as number;
+    }
+    // A shortfall is the first step after it that gives a result (the writes before it are not known to have run).
+    const shortAt = (k: number) => {
+      while (k < run.steps.length - 1 && silent(k)) k++;
+      return k;
+    };
     for (let k = 0; k < run.steps.length; k++) {
       const s = run.steps[k] as FStep;
       const op = s.kind === 'call' ? s.id : s.kind;
@@ -865,12 +880,13 @@ export class ExternalFuzzer {
       const lowM = run.lowered[k] as Lowered;
       const b = p.base[k] as number;
       const mres = run.results[k] as readonly InstrResult[];
-      const last = k === run.steps.length - 1;
-      // The step that shuts a domain down, on a target where it really stops: the call need not return.
-      // (Its own writes may be lost too: Xen's console output stops with the domain.)
-      if (run.stops && last && s.kind === 'call' && res.length >= b && res.length < b + lowT.instrs.length) return undefined;
+      // The step that shuts a domain down, on a target where it really stops: the call need not return, and the
+      // writes before it need not be known to have run (Xen's console output stops with the domain).
       if (res.length < b + lowT.instrs.length) {
-        return { kind: 'target-error', step: k, op, message: exec.error ?? 'the target returned fewer results than instructions' };
+        if (res.length >= stopFrom) return undefined;
+        const at = shortAt(k);
+        const st = run.steps[at] as FStep;
+        return { kind: 'target-error', step: at, op: st.kind === 'call' ? st.id : st.kind, message: exec.error ?? 'the target returned fewer results than instructions' };
       }
       if (s.kind !== 'call') continue;
       const bits = this.gen.model.facts.get(s.dom)?.bits ?? 64;

@@ -44,6 +44,25 @@ const u64s = (...v: bigint[]): Uint8Array => {
   return b;
 };
 
+/** An external fuzzer for a target of the live target's shape (its layouts, twin and exceptions), on which nothing runs: its oracle passes and comparisons without QEMU. */
+function liveShaped(): ExternalFuzzer {
+  const { domains } = machineFor((d) => (d.length === 2 ? twoDomainUnsupported(d, KERNEL_LAYOUT.maxPages) : 'no'), { first: KERNEL_LAYOUT.tableFirst, count: KERNEL_LAYOUT.tablePages });
+  const data = 0xffff_ffff_8003_1000n;
+  // The live target's shape without QEMU: its layouts, its twin and its exceptions; nothing runs on it here.
+  const target: BatchTarget & Record<string, unknown> = {
+    kind: 'batch',
+    name: 'live-shaped',
+    layouts: (ds) => ds.map((d) => ({ id: d.id, dataBase: data, sharedInfo: data - 0x1000n, grantTable: data + 0x10_0000n, grantStatus: data + 0x20_0000n, unmapped: 0xdead_0000_0000n })),
+    runAll: () => Promise.resolve([]),
+    dispose: () => Promise.resolve(),
+    twin: (o?: { zeroPage?: boolean }) => referenceTwin({ zeroPage: o?.zeroPage ?? true, virtualAt: { data, sharedInfo: data - 0x1000n }, hostCpus: 1 }),
+    shutdownStops: true,
+    eventsMasked: true,
+    fuzzExceptions: () => liveFuzzExceptions(xenSpec),
+  };
+  return new ExternalFuzzer({ spec: xenSpec, plans, domains, seed: 1, target, targetName: 'live-shaped' }, plans, target.layouts(domains));
+}
+
 describe('fuzzing the live target: what the harness leaves out, and why', () => {
   it('a machine for a target with read-only data pages keeps its argument pages clear of them', () => {
     const ro = { first: KERNEL_LAYOUT.tableFirst, count: KERNEL_LAYOUT.tablePages };
@@ -134,21 +153,7 @@ describe('fuzzing the live target: what the harness leaves out, and why', () => 
   });
 
   it('on a target whose sequences share a machine: a decrease_reservation the oracle leaves short, and a grant mapping left in place, are not run', () => {
-    const { domains } = machineFor((d) => (d.length === 2 ? twoDomainUnsupported(d, KERNEL_LAYOUT.maxPages) : 'no'), { first: KERNEL_LAYOUT.tableFirst, count: KERNEL_LAYOUT.tablePages });
-    const data = 0xffff_ffff_8003_1000n;
-    // The live target's shape without QEMU: its layouts, its twin and its exceptions; nothing runs on it here.
-    const target: BatchTarget & Record<string, unknown> = {
-      kind: 'batch',
-      name: 'live-shaped',
-      layouts: (ds) => ds.map((d) => ({ id: d.id, dataBase: data, sharedInfo: data - 0x1000n, grantTable: data + 0x10_0000n, grantStatus: data + 0x20_0000n, unmapped: 0xdead_0000_0000n })),
-      runAll: () => Promise.resolve([]),
-      dispose: () => Promise.resolve(),
-      twin: (o?: { zeroPage?: boolean }) => referenceTwin({ zeroPage: o?.zeroPage ?? true, virtualAt: { data, sharedInfo: data - 0x1000n }, hostCpus: 1 }),
-      shutdownStops: true,
-      eventsMasked: true,
-      fuzzExceptions: () => liveFuzzExceptions(xenSpec),
-    };
-    const fz = new ExternalFuzzer({ spec: xenSpec, plans, domains, seed: 1, target, targetName: 'live-shaped' }, plans, target.layouts(domains));
+    const fz = liveShaped();
     const call = (dom: number, id: string, args: Val[], writes: CallStep['writes']): CallStep => {
       const p = plan(id);
       return { kind: 'call', dom, vcpu: 0, id, plan: p, nr: p.nr, args, writes, reads: [], outputs: [], doc: id };
@@ -184,6 +189,34 @@ describe('fuzzing the live target: what the harness leaves out, and why', () => 
     // Unmapped again before the end (handle 0, the frame's bus address): the mapping runs.
     const unmap = call(1, 'grant_table_op$GNTTABOP_unmap_grant_ref', [C('GNTTABOP_unmap_grant_ref'), at(0xc000), 1n], [{ dom: 1, at: { base: 'data', off: 0xc000 }, bytes: new Uint8Array(24), patches: [{ off: 8, size: 8, val: frame(0, 3, 12) }] }]);
     expect(left([setup, offer, map, unmap]).kept).toEqual(['grant_table_op$GNTTABOP_setup_table', 'grant_table_op$GNTTABOP_map_grant_ref', 'grant_table_op$GNTTABOP_unmap_grant_ref']);
+  });
+
+  it('a program that stops short is a finding at the first step after the shortfall that gives a result; one that stops at a shutdown the oracle made is none', () => {
+    const fz = liveShaped();
+    const layouts = fz.o.target.kind === 'batch' ? fz.o.target.layouts(fz.o.domains) : [];
+    const clear = (dom: number): FStep => ({ kind: 'write', w: { dom, at: { base: 'data', off: 0xc000 }, bytes: new Uint8Array(16), patches: [] }, doc: 'clear' });
+    const version = step('xen_version$XENVER_extraversion', [C('XENVER_extraversion'), at(0xc000)], new Uint8Array(16));
+    // dom0 shuts itself down (SCHEDOP_remote_shutdown of domain 0, SHUTDOWN_poweroff), after the guest cleared some memory.
+    const off = step('sched_op$SCHEDOP_remote_shutdown', [C('SCHEDOP_remote_shutdown'), at(0xc000)], new Uint8Array(8));
+    const judge = (steps: FStep[], kept: (instrs: number) => number) => {
+      const run = fz.replayModel(steps, true)!;
+      const p = fz.program(run, layouts, 'fuzz')!;
+      const n = kept(p.program.instrs.length);
+      // What the live target reports for a program it did not finish: the results up to the last one it printed.
+      const exec = { results: fz.replayModel(steps, true)!.results.flat().slice(0, n), error: 'the program did not complete on Xen' };
+      return { run, p, d: fz.compare(run, p, exec) };
+    };
+    // Xen stopped with the domain: the writes before the call and the call itself have no results; that is what the oracle says.
+    const down = judge([version, clear(0), clear(1), off], () => 0);
+    expect(down.run.stops).toBe(true);
+    const firstCall = down.p.lows[0]!.instrs.length;
+    expect(judge([version, clear(0), clear(1), off], () => firstCall).d).toBeUndefined();
+    // Results missing before the writes: a finding at the first step without its results.
+    expect(judge([version, clear(0), clear(1), off], () => 0).d).toMatchObject({ kind: 'target-error', step: 0 });
+    // Without the shutdown, a program that ends after the writes is a finding at the call after them (the writes give no
+    // results, so they are not known to have run): the reproducer keeps that call.
+    const d = judge([version, clear(0), clear(1), version], () => firstCall).d;
+    expect(d).toMatchObject({ kind: 'target-error', step: 3, op: 'xen_version$XENVER_extraversion' });
   });
 
   it('a multicall’s entries are read as the calls they make', () => {
