@@ -600,9 +600,24 @@ export class ExternalFuzzer {
         const v = p.val;
         if (typeof v === 'bigint' || ('place' in v && !this.placeMoves(v.place, w.dom))) continue;
         out.push({ kind: 'write', w: { dom: w.dom, at: { base: w.at.base, off: w.at.off + p.off }, bytes: new Uint8Array(p.size), patches: [] }, doc: 'the guest clears a run-time value it handed Xen (its bytes differ between the layouts)' });
+        // An entry written at a machine address in a shared_info page (mmu_update of the page, which Xen lets a PV
+        // guest write) with a run-time value (a page-table entry naming a frame): the guest clears it there too.
+        const shared = this.sharedInfoAddress(v);
+        const value = w.patches.find((q) => q.off === p.off + 8 && q.size === 8);
+        if (shared && value && typeof value.val !== 'bigint' && !('place' in value.val && !this.placeMoves(value.val.place, w.dom))) {
+          out.push({ kind: 'write', w: { dom: shared.dom, at: { base: 'shared', off: shared.off }, bytes: new Uint8Array(8), patches: [] }, doc: 'the guest clears a run-time value a call stored in its shared_info (its bytes differ between the layouts)' });
+        }
       }
     }
     return out;
+  }
+
+  /** The domain and 8-byte-aligned offset a machine-address operand names in a domain's shared_info page (the page after its data area). */
+  private sharedInfoAddress(v: Val): { dom: number; off: number } | undefined {
+    if (typeof v === 'bigint' || !('frame' in v) || v.shl !== 12) return undefined;
+    const d = this.o.domains.find((x) => x.id === v.frame.dom);
+    if (!d || v.frame.page !== d.memoryPages) return undefined;
+    return { dom: d.id, off: Number((v.or ?? 0n) & 0xff8n) };
   }
 
   /** A guest's write to its shared_info with each vCPU's evtchn_upcall_mask byte set, on targets whose kernel keeps it so. */

@@ -219,6 +219,27 @@ describe('fuzzing the live target: what the harness leaves out, and why', () => 
     expect(d).toMatchObject({ kind: 'target-error', step: 3, op: 'xen_version$XENVER_extraversion' });
   });
 
+  it('an entry a call stores in shared_info with a run-time value (mmu_update of the shared_info page) is cleared by the guest after the call', () => {
+    const fz = liveShaped();
+    // dom0 writes a page-table entry naming its shared_info frame into its shared_info page, at 0x870 (event bits).
+    const pte = (off: bigint, flags: bigint): Val => ({ frame: { dom: 0, page: 24 }, shl: 12, or: off | flags });
+    const upd = step('mmu_update$MMU_NORMAL_PT_UPDATE', [at(0xc000), 1n, 0n, C('DOMID_SELF')], new Uint8Array(16), [
+      { off: 0, size: 8, val: pte(0x870n, 0n) },
+      { off: 8, size: 8, val: pte(0n, 0x67n) },
+    ]);
+    const run = fz.replayModel([upd], true)!;
+    const call = run.results[0]!.find((r) => r.op === 'call');
+    expect(call).toEqual({ op: 'call', result: 0n });
+    const cleared = run.steps.filter((x): x is Extract<FStep, { kind: 'write' }> => x.kind === 'write' && x.w.at.base === 'shared');
+    expect(cleared.map((x) => [x.w.dom, x.w.at.off, x.w.bytes.length])).toEqual([[0, 0x870, 8]]);
+    // What the oracle's shared_info holds there at the end: zeros, as on the target.
+    const pending = run.end.find((e) => e.dom === 0 && e.at.off <= 0x870 && e.at.off + e.bytes.length > 0x870)!;
+    expect([...pending.bytes.subarray(0x870 - pending.at.off, 0x878 - pending.at.off)]).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    // A plain value stored there is the same on both sides: not cleared.
+    const plain = step('mmu_update$MMU_NORMAL_PT_UPDATE', [at(0xc000), 1n, 0n, C('DOMID_SELF')], u64s(0n, 0x5n), [{ off: 0, size: 8, val: pte(0x870n, 0n) }]);
+    expect(fz.replayModel([plain], true)!.steps.filter((x) => x.kind === 'write' && x.w.at.base === 'shared')).toEqual([]);
+  });
+
   it('a multicall’s entries are read as the calls they make', () => {
     // One entry: xen_version(XENVER_changeset, data+0xc040).
     const entry = u64s(C('__HYPERVISOR_xen_version'), 0n, C('XENVER_changeset'), 0n, 0n, 0n, 0n, 0n);
