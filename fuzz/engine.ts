@@ -109,6 +109,28 @@ export class Coverage implements Steering {
   }
 }
 
+/**
+ * Counts a call in `cov` from the results it got: the operation, and the declared error its
+ * return value or a status it wrote is (what `observe` counts, without the steering).
+ */
+export function recordCoverage(cov: Coverage, step: CallStep, low: Lowered, results: readonly InstrResult[]): void {
+  cov.markCall(step.id);
+  const plan = step.plan;
+  const r = results[low.call];
+  if (!plan || r?.op !== 'call') return;
+  const signed = Number(BigInt.asIntN(plan.bits, r.result));
+  if (signed < 0 && signed >= -4095) for (const e of plan.errors) if (e.via === 'return' && e.value === signed) cov.markError(plan.id, e.code);
+  for (const o of step.outputs) {
+    if (o.kind !== 'status') continue;
+    const rr = results[low.reads[o.read] as number];
+    if (rr?.op !== 'read' || !('bytes' in rr)) continue;
+    let v = 0n;
+    for (let i = o.size - 1; i >= 0; i--) v = (v << 8n) | BigInt(rr.bytes[o.off + i] ?? 0);
+    const st = Number(BigInt.asIntN(o.size * 8, v));
+    if (st !== 0) for (const e of plan.errors) if (e.via === 'status' && e.value === st) cov.markError(plan.id, e.code);
+  }
+}
+
 /** One side of the comparison, in this process. */
 export class LocalSide {
   readonly session: ReferenceSession;

@@ -32,7 +32,7 @@ import { schedulerOf } from '../reference-vmm/sched/ops.js';
 import type { Spec } from '../spec/model.js';
 import { LayoutEngine } from '../spec/layout.js';
 import { findArch, findAbi } from '../spec/query.js';
-import { type Divergence, domFacts, type Finding, LocalFuzzer, LocalSide, sameResult, showInstrResult } from './engine.js';
+import { Coverage, type Divergence, domFacts, type Finding, LocalFuzzer, LocalSide, recordCoverage, sameResult, showInstrResult } from './engine.js';
 import { namesPath } from './gen.js';
 import { SpecPlans, type FNode, type OpPlan, type TNode } from './plan.js';
 import { reproducer, reproducerYaml, type Provenance } from './reproducer.js';
@@ -386,6 +386,8 @@ function sameClass(a: InstrResult | undefined, b: InstrResult | undefined, bits:
 
 export class ExternalFuzzer {
   readonly gen: LocalFuzzer;
+  /** Spec coverage of what ran on the target: operations called there, declared errors the oracle's results there are. */
+  readonly reached = new Coverage();
   /** The reference VMM the target's results are compared with: the target's twin, or the generating model. */
   readonly oracle: LocalSide;
   /** The target's twin, when it has one (the oracle's target: reproducers are verified on it). */
@@ -993,7 +995,8 @@ export async function runExternal(o: ExternalRunOptions): Promise<RunReport> {
   let calls = 0;
   let lastTick = t0;
   const abis = [...new Set(o.domains.map((d) => d.abi))];
-  const tick = (now: number) => o.progress?.({ worker, abis, elapsedMs: now - t0, stats: { ...fz.gen.stats, calls }, findings: findings.length, coverage: fz.gen.coverage.toJSON() });
+  // Coverage is what ran on the target (the generating model's own, which steers, also counts calls left out).
+  const tick = (now: number) => o.progress?.({ worker, abis, elapsedMs: now - t0, stats: { ...fz.gen.stats, calls }, findings: findings.length, coverage: fz.reached.toJSON() });
   outer: for (let i = 0; i < limit && performance.now() < deadline; ) {
     const runs: { run: ModelRun; index: number }[] = [];
     for (let k = 0; k < batch && i < limit; k++, i++) {
@@ -1016,6 +1019,12 @@ export async function runExternal(o: ExternalRunOptions): Promise<RunReport> {
       const r = runs[k]!;
       calls += r.run.steps.filter((s) => s.kind === 'call').length;
       const d = divs[k];
+      // What ran on the target (up to where it differed), by the oracle's results there.
+      const upTo = d ? d.step : r.run.steps.length - 1;
+      for (let j = 0; j <= upTo && j < r.run.steps.length; j++) {
+        const s = r.run.steps[j] as FStep;
+        if (s.kind === 'call') recordCoverage(fz.reached, s, r.run.lowered[j] as Lowered, r.run.results[j] as readonly InstrResult[]);
+      }
       if (!d) continue;
       const sig = `${d.kind}:${d.op}`;
       if (seen.has(sig)) continue;
@@ -1032,7 +1041,7 @@ export async function runExternal(o: ExternalRunOptions): Promise<RunReport> {
   }
   const elapsedMs = performance.now() - t0;
   tick(performance.now());
-  return { worker, elapsedMs, stats: { ...fz.gen.stats, calls }, coverage: fz.gen.coverage.toJSON(), findings, ...(fz.excluded.size > 0 ? { excluded: Object.fromEntries(fz.excluded) } : {}) };
+  return { worker, elapsedMs, stats: { ...fz.gen.stats, calls }, coverage: fz.reached.toJSON(), findings, ...(fz.excluded.size > 0 ? { excluded: Object.fromEntries(fz.excluded) } : {}) };
 }
 
 async function report(fz: ExternalFuzzer, f: Finding, o: ExternalRunOptions, foundAfterMs: number, modelOnly: boolean): Promise<FindingReport> {

@@ -21,7 +21,7 @@ import type { BatchTarget } from '../conformance/target.js';
 import { referenceLayouts, referenceTarget } from '../conformance/targets/reference.js';
 import { xenSpec } from '../spec/index.js';
 import { LocalFuzzer } from './engine.js';
-import { runExternal } from './external.js';
+import { type CallException, runExternal } from './external.js';
 import { FuzzUsageError } from './errors.js';
 import { FULL_MACHINE, machineFor, PAIR_MACHINE } from './machine.js';
 import { plantedById } from './planted.js';
@@ -153,6 +153,28 @@ describe('fuzz', () => {
     const b = await runExternal({ spec: xenSpec, domains: PAIR_MACHINE, target: batch, targetName: 'planted-batch', seed: 2, seconds: 30, stopAtFirst: true, batch: 16 });
     expect(['memory_op$XENMEM_decrease_reservation', 'multicall']).toContain(b.findings[0]?.op);
     expect(b.findings[0]?.calls).toBeLessThanOrEqual(8);
+  });
+
+  it('reports the coverage of what ran on an external target, not of the calls left out there', async () => {
+    const session = referenceTarget();
+    const send = 'event_channel_op$EVTCHNOP_send';
+    const target: BatchTarget & { fuzzExceptions: () => Map<string, CallException[]> } = {
+      kind: 'batch',
+      name: 'no-send',
+      layouts: (domains) => referenceLayouts(domains),
+      runAll: (programs) => Promise.all(programs.map((p) => session.openSync(p.domains).execSync(p.instrs))),
+      dispose: () => Promise.resolve(),
+      fuzzExceptions: () => new Map([[send, [{ kind: 'skip', why: 'this target has no event channels to send on' }]]]),
+    };
+    const r = await runExternal({ spec: xenSpec, domains: PAIR_MACHINE, target, targetName: 'no-send', seed: 4, sequences: 150, batch: 50 });
+    expect(r.findings).toEqual([]);
+    expect(Object.keys(r.excluded ?? {}).some((k) => k.includes(send))).toBe(true);
+    const calls = new Map(r.coverage.calls);
+    expect(calls.has(send)).toBe(false);
+    expect(calls.size).toBeGreaterThan(40);
+    // Each call counted ran on the target: no more than the calls the report says ran there.
+    expect([...calls.values()].reduce((a, b) => a + b, 0)).toBe(r.stats.calls);
+    expect(r.coverage.errors.length).toBeGreaterThan(20);
   });
 
   it('says why the VMI spec cannot be fuzzed, and rejects bad usage', async () => {
