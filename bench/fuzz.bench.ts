@@ -5,11 +5,15 @@
  * every call: over 200,000 hypercalls per second. One task is ~1000 hypercalls (whole
  * sequences until at least 1000 calls, so ops/s × 1000 is hypercalls/s within a sequence's
  * worth); the scaling with worker threads is measured apart (timed runs,
- * HYPERABI_BENCH_FUZZ_SECONDS each, default 10) and printed before the table.
+ * HYPERABI_BENCH_FUZZ_SECONDS each, default 10) and printed before the table. The scaling runs
+ * use the compiled fuzzer (dist/, built first: `npm run build`), as the installed CLI does:
+ * worker threads started under tsx compile the sources again each and run slower.
  */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Bench } from 'tinybench';
 import { LocalFuzzer } from '../fuzz/engine.js';
-import { fuzz } from '../fuzz/index.js';
+import type { fuzz as fuzzFn } from '../fuzz/index.js';
 import { FULL_MACHINE } from '../fuzz/machine.js';
 import { SpecPlans } from '../fuzz/plan.js';
 import { xenSpec } from '../spec/index.js';
@@ -33,12 +37,20 @@ export async function register(bench: Bench): Promise<void> {
   // the sources) is a small part; the wall rate counts it, the per-worker rates do not.
   const seconds = Number(process.env['HYPERABI_BENCH_FUZZ_SECONDS'] ?? 10);
   if (!(seconds > 0)) throw new Error(`HYPERABI_BENCH_FUZZ_SECONDS must be a positive number of seconds, not ${JSON.stringify(process.env['HYPERABI_BENCH_FUZZ_SECONDS'])}`);
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  console.log('fuzz scaling: building dist/ (npm run build) for the compiled fuzzer…');
+  try {
+    execFileSync(process.execPath, [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  } catch {
+    throw new Error('fuzz scaling: `npm run build` failed (see the errors above); fix them, or run the bench without the fuzz file');
+  }
+  const { fuzz } = (await import(pathToFileURL(`${root}/dist/fuzz/index.js`).href)) as { fuzz: typeof fuzzFn };
   const one = await fuzz({ workers: 1, seconds, seed: 3 });
   const two = await fuzz({ workers: 2, seconds, seed: 3 });
   const rate = (n: number) => Math.round(n).toLocaleString('en-US');
   const steady = (r: typeof one) => r.perWorker.map((w) => rate((w.calls * 1000) / w.elapsedMs)).join(' + ');
   console.log(
-    `fuzz scaling (${seconds} s runs, wall time including worker start-up): ` +
+    `fuzz scaling (compiled, ${seconds} s runs, wall time including worker start-up): ` +
       `1 worker ${rate(one.callsPerSecond)} calls/s (${one.stats.calls} calls, ${(one.elapsedMs / 1000).toFixed(1)} s); ` +
       `2 workers ${rate(two.callsPerSecond)} calls/s (${two.stats.calls} calls, ${(two.elapsedMs / 1000).toFixed(1)} s; ` +
       `per worker ${steady(two)} calls/s): ×${(two.callsPerSecond / one.callsPerSecond).toFixed(2)}`,
