@@ -179,8 +179,13 @@ export class Scheduler implements Clocked, Subsystem<Map<number, DomainSched>> {
 
   /** SCHEDOP_block: enable event delivery, then block unless an event is already deliverable. */
   block(d: Domain, v: number): number {
-    d.sharedInfo.setUpcallMask(v, false);
     const s = this.vcpu(d, v);
+    // A vCPU the model left asleep (an earlier block or poll returned at once) that calls again
+    // ran in between: in Xen only a wake-up lets it, and vcpu_unblock ends a poll with it (the
+    // poll mask bit is cleared). Without that, Xen's vcpu_block below clears _VPF_blocked alone
+    // and would leave it in the poll mask.
+    if (s.blocked) this.unblock(d, v);
+    d.sharedInfo.setUpcallMask(v, false);
     s.blocked = !this.eventsNeedDelivery(d, v);
     this.sync(d, v);
     return 0;

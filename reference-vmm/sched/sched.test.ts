@@ -14,6 +14,7 @@ import { expectError } from '../../test/vmm-errors.js';
 import { gaddr } from '../addr.js';
 import { VmmTransport } from '../transport.js';
 import { ReferenceVmm } from '../vmm.js';
+import { schedulerOf } from './ops.js';
 
 const C = (n: string): number => constantValue(xenSpec, n) as number;
 const S = (r: bigint): bigint => BigInt.asIntN(64, r);
@@ -87,6 +88,20 @@ describe('reference-vmm sched_op', () => {
     expect(g(1).sched_op$SCHEDOP_poll({ ports: 0x1000n, nr_ports: 1, timeout: 0n }).result).toBe(0n);
     expect(runstate(1, 0).state).toBe(C('RUNSTATE_running'));
     expect(d(1).sharedInfo.isPending(a)).toBe(true);
+  });
+
+  it('sched_op$SCHEDOP_block after a poll the model left asleep: the poll ends (found by hyperabi fuzz, seed 12)', () => {
+    const { vmm, g, d } = setup();
+    // An IPI pending on vCPU 0 with its upcall masked: a poll of no ports sleeps (local_events_need_delivery is false).
+    const ipi = g(2).event_channel_op$EVTCHNOP_bind_ipi({ vcpu: 0, port: 0 }).arg.port;
+    expect(g(2).event_channel_op$EVTCHNOP_send({ port: ipi }).result).toBe(0n);
+    expect(d(2).sharedInfo.upcallMask(0)).toBe(1);
+    expect(g(2).sched_op$SCHEDOP_poll({ ports: 0x1000n, nr_ports: 0, timeout: 0n }).result).toBe(0n);
+    expect(schedulerOf(vmm).vcpu(d(2), 0)).toMatchObject({ blocked: true, polling: true });
+    // The vCPU calls again, so it was woken (vcpu_unblock ends the poll); block unmasks, finds the upcall, returns awake.
+    expect(g(2).sched_op$SCHEDOP_block()).toBe(0n);
+    expect(schedulerOf(vmm).vcpu(d(2), 0)).toMatchObject({ blocked: false, polling: false, pollPort: 0 });
+    expect(vmm.machine.invariants()).toEqual([]);
   });
 
   it('sched_op$SCHEDOP_poll: the timeout (absolute ns) wakes the poller when the host advances the clock', () => {
