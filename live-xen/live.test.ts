@@ -116,6 +116,12 @@ describe('live-xen serial lines', () => {
     expect(cut.results).toEqual([{ op: 'done' }, { op: 'call', result: 0n }]);
     expect(cut.error).toMatch(/did not complete on Xen \(2 of 5 instructions\); last serial lines:\n\(XEN\) Hardware Dom0 crashed\nlast line/);
     expect(execResult(p, undefined, ['x']).error).toMatch(/never started this program/);
+    // Writes before an advance the kernel reported ran; writes after the last result are not known to have run.
+    const q: Program = { ...p, instrs: [...p.instrs, { op: 'write', step: 5, dom: 0, addr: 0x10n, bytes: Uint8Array.of(2) }, { op: 'call', step: 5, dom: 0, vcpu: 0, regs: { rax: 17n } }] };
+    const lines = ['@@HX P 0', '@@HX R 0 1 0', '@@HX M 0 2 0100', '@@HX M 0 3 fault', '@@HX A 0 4 5', '(XEN) Hardware Dom0 crashed'];
+    const afterAdvance = execResult(q, parseSerial(lines).programs.get(0), []);
+    expect(afterAdvance.results.map((r) => r.op)).toEqual(['done', 'call', 'read', 'read', 'done']);
+    expect(afterAdvance.error).toMatch(/did not complete on Xen \(5 of 7 instructions\)/);
     // A malformed line is not a result.
     const bad = parseSerial(['@@HX P 0', '@@HX R 0 1 zz', '@@HX E 0']);
     expect(bad.programs.get(0)?.other).toEqual(['@@HX R 0 1 zz']);

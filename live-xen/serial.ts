@@ -161,8 +161,9 @@ export function execResult(p: Program, rep: ProgramReport | undefined, context: 
   }
   const extra = notes.length ? { notes } : {};
   if (results.length === p.instrs.length && rep.ended) return { results, ...extra };
-  // Trailing writes and stores without a later result are not known to have run.
-  while (results.length > 0 && results[results.length - 1]?.op === 'done' && !rep.ended) results.pop();
+  // Trailing writes and stores without a later result are not known to have run (an advance is: the kernel said so).
+  const silent = (k: number) => p.instrs[k]?.op === 'write' || p.instrs[k]?.op === 'store';
+  while (results.length > 0 && silent(results.length - 1) && !rep.ended) results.pop();
   const tail = [...rep.other, ...context].slice(-25);
   return { results, error: `the program did not complete on Xen (${results.length} of ${p.instrs.length} instructions); last serial lines:\n${tail.join('\n')}`, ...extra };
 }
