@@ -561,6 +561,12 @@ export class Generator {
     let v = preferred !== undefined && rng.chance(0.85) ? preferred : pool.length > 0 && rng.chance(0.3) ? rng.pick(pool) : this.fresh(rng, st, ctx, res, node);
     // A frame number the model wrote (populate_physmap's MFNs) names another frame on a target with its own machine.
     if (this.ownFrames && typeof v === 'bigint' && machineFrames(ctx, res) && BigInt.asUintN(64, res === 'maddr' ? v >> 12n : v) < FAR_FRAME) v = this.fresh(rng, st, ctx, res, node);
+    // A frame handed on as a bare number into a page-table entry (mmu_update's val): its low bits
+    // become the entry's flags, which differ with the frame's number on a target with its own
+    // machine; there the entry names the frame with flags of its own.
+    if (this.ownFrames && res === 'mfn' && node.cname === 'uint64_t' && typeof v === 'object' && 'frame' in v && v.shl === undefined) {
+      v = { frame: v.frame, shl: 12, or: 0x1n | 0x4n | 0x60n | (rng.chance(0.5) ? 0x2n : 0n) };
+    }
     ctx.used.push({ res, dom: ctx.scope.id, v });
     return v;
   }

@@ -152,6 +152,29 @@ describe('fuzzing the live target: what the harness leaves out, and why', () => 
     expect(plain / named).toBeLessThan(0.15);
   });
 
+  it('a frame handed on into a page-table entry names it with flags of its own on a target with its own machine', () => {
+    const { domains } = machineFor((d) => (d.length === 2 ? twoDomainUnsupported(d, KERNEL_LAYOUT.maxPages) : 'no'), { first: KERNEL_LAYOUT.tableFirst, count: KERNEL_LAYOUT.tablePages });
+    const doms = genDomains(plans, domains);
+    const upd = plan('mmu_update$MMU_NORMAL_PT_UPDATE');
+    // The last call named dom0's page 8 as a frame number (MMUEXT_NEW_USER_BASEPTR): mmu_update's val may take it again.
+    const prefer = new Map<string, Val[]>([['mfn', [{ frame: { dom: 0, page: 8 } }]]]);
+    const vals = (own: boolean) => {
+      const gen = new Generator(plans, doms);
+      gen.ownFrames = own;
+      const out: Val[] = [];
+      for (let i = 0; i < 400; i++) {
+        const s = gen.call(new Rng(i), new SeqState(), doms[0]!, upd, 0, undefined, prefer);
+        for (const w of s.writes) for (const p of w.patches) if (p.off % 16 === 8 && typeof p.val === 'object' && 'frame' in p.val) out.push(p.val);
+      }
+      return out;
+    };
+    // On the model's own machine the bare frame number is a fine value (the same on both sides); on a real one it is not.
+    expect(vals(false).some((v) => typeof v === 'object' && 'frame' in v && v.shl === undefined)).toBe(true);
+    const live = vals(true);
+    expect(live.length).toBeGreaterThan(20);
+    for (const v of live) expect(v).toMatchObject({ shl: 12 });
+  });
+
   it('on a target whose sequences share a machine: a decrease_reservation the oracle leaves short, and a grant mapping left in place, are not run', () => {
     const fz = liveShaped();
     const call = (dom: number, id: string, args: Val[], writes: CallStep['writes']): CallStep => {
