@@ -192,6 +192,16 @@ export function elementOps(s: CallStep, plans: SpecPlans): OpPlan[] {
   return [...out];
 }
 
+/** How many elements of its batch a call wrote (1 for a call that is not a batch). */
+function batchElements(s: CallStep): number {
+  const plan = s.plan;
+  if (!plan?.elementSelector || !plan.arg || plan.arg.node.size <= 0) return 1;
+  const at = s.args[plan.regs.findIndex((r) => r.role === 'argument')];
+  if (!at || typeof at !== 'object' || !('place' in at)) return 1;
+  const w = s.writes.find((x) => x.dom === s.dom && x.at.base === at.place.base && x.at.off === at.place.off);
+  return w ? Math.max(1, Math.floor(w.bytes.length / plan.arg.node.size)) : 1;
+}
+
 /**
  * The plain numbers a call passes where the spec says a frame or an address travels (the
  * operation's `consumes` paths, or those its errors' triggers name: register arguments, fields
@@ -795,7 +805,9 @@ export class ExternalFuzzer {
       if (conditional.length > 0 && step.kind === 'call') {
         const res = r.results[low.call];
         const v = res?.op === 'call' ? Number(BigInt.asIntN(m.facts.get(step.dom)?.bits ?? 64, res.result)) : undefined;
-        const hit = conditional.find((e) => v !== undefined && (e.when === 'success' ? !(v < 0 && v >= -4095) : e.when === 'short' ? v >= 0 && v < (argField(step, 'nr_extents') ?? 0) : e.when === v));
+        // A batch of several elements may have done an element under a 'success' exception before a later one failed.
+        const many = batchElements(step) > 1;
+        const hit = conditional.find((e) => v !== undefined && (e.when === 'success' ? many || !(v < 0 && v >= -4095) : e.when === 'short' ? v >= 0 && v < (argField(step, 'nr_extents') ?? 0) : e.when === v));
         if (hit) {
           // As if the guest had not made the call: the sequence again without it.
           dropped.set(step, hit);
