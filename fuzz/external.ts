@@ -485,14 +485,17 @@ export class ExternalFuzzer {
    * them differs), or past the data area.
    */
   private layoutPointer(s: CallStep): boolean {
+    let away = false;
     const pages = (dom: number) => this.o.domains.find((x) => x.id === dom)?.memoryPages ?? 0;
-    const movesAway = (p: Place, dom: number): boolean => {
+    const movesAway = (p: Place, dom: number, size = 0): boolean => {
       if (!this.layoutDiffers(dom)) return false;
+      // What a call may reach from there: its struct when larger than the usual margin (a vcpu_guest_context).
+      const reach = Math.max(PLACE_TAIL, size);
       switch (p.base) {
         case 'data':
-          return p.off < 4096 || p.off + PLACE_TAIL > pages(dom) * 4096;
+          return p.off < 4096 || p.off + reach > pages(dom) * 4096;
         case 'shared':
-          return p.off < 0 || p.off + PLACE_TAIL > 4096;
+          return p.off < 0 || p.off + reach > 4096;
         case 'grant':
           // A kernel maps its grant table's frames where it keeps them only while it touches them
           // itself (the live kernel's grant window): what Xen finds there from a call differs.
@@ -501,7 +504,15 @@ export class ExternalFuzzer {
           return false;
       }
     };
-    for (const a of s.args) if (typeof a === 'object' && 'place' in a && movesAway(a.place, s.dom)) return true;
+    const plan = s.plan;
+    const tc = plan ? this.plans.compilers.get(plan.arch.name) : undefined;
+    s.args.forEach((a, i) => {
+      if (typeof a !== 'object' || !('place' in a)) return;
+      const r = plan?.regs[i];
+      const size = r?.role === 'argument' ? (plan?.arg?.node.size ?? 0) : ((r?.node ?? (r?.to && tc ? tc.ref(r.to) : undefined))?.size ?? 0);
+      if (movesAway(a.place, s.dom, size)) away = true;
+    });
+    if (away) return true;
     for (const w of s.writes) for (const p of w.patches) if (typeof p.val === 'object' && 'place' in p.val && movesAway(p.val.place, w.dom)) return true;
     // Linear addresses given as plain numbers are addresses of the caller's memory too (the twin maps its data area from 0).
     if (!this.layoutDiffers(s.dom)) return false;
