@@ -192,6 +192,20 @@ export function elementOps(s: CallStep, plans: SpecPlans): OpPlan[] {
   return [...out];
 }
 
+/**
+ * The fields of an element of a batch of entries written at machine addresses (mmu_update's
+ * ptr and val), by the resources the spec says they carry: an address (maddr) and a frame
+ * (mfn); undefined for other operations.
+ */
+function entryFields(plan: OpPlan | undefined): { addr: number; value: number; size: number; element: number } | undefined {
+  const node = plan?.arg?.node;
+  if (!plan || !node?.fields) return undefined;
+  const field = (res: string) => node.fields?.find((f) => f.node.k === 'int' && plan.consumes.get(`arg.${f.name}`) === res);
+  const a = field('maddr');
+  const v = field('mfn');
+  return a && v ? { addr: a.offset, value: v.offset, size: v.node.size, element: node.size } : undefined;
+}
+
 /** How many elements of its batch a call wrote (1 for a call that is not a batch). */
 function batchElements(s: CallStep): number {
   const plan = s.plan;
@@ -617,6 +631,7 @@ export class ExternalFuzzer {
     if (this.byClass.has(s)) {
       for (const r of s.reads) if (r.at.base === 'data' && r.length > 0) out.push({ kind: 'write', w: { dom: r.dom, at: r.at, bytes: new Uint8Array(r.length), patches: [] }, doc: 'the guest clears what Xen wrote there (the host’s values)' });
     }
+    const entry = entryFields(s.plan);
     for (const w of s.writes) {
       if (w.at.base !== 'data' && w.at.base !== 'shared') continue;
       for (const p of w.patches) {
@@ -625,22 +640,23 @@ export class ExternalFuzzer {
         out.push({ kind: 'write', w: { dom: w.dom, at: { base: w.at.base, off: w.at.off + p.off }, bytes: new Uint8Array(p.size), patches: [] }, doc: 'the guest clears a run-time value it handed Xen (its bytes differ between the layouts)' });
         // An entry written at a machine address in a shared_info page (mmu_update of the page, which Xen lets a PV
         // guest write) with a run-time value (a page-table entry naming a frame): the guest clears it there too.
-        const shared = this.sharedInfoAddress(v);
-        const value = w.patches.find((q) => q.off === p.off + 8 && q.size === 8);
+        if (!entry || p.off % entry.element !== entry.addr) continue;
+        const shared = this.sharedInfoAddress(v, entry.size);
+        const value = w.patches.find((q) => q.off === p.off - entry.addr + entry.value && q.size === entry.size);
         if (shared && value && typeof value.val !== 'bigint' && !('place' in value.val && !this.placeMoves(value.val.place, w.dom))) {
-          out.push({ kind: 'write', w: { dom: shared.dom, at: { base: 'shared', off: shared.off }, bytes: new Uint8Array(8), patches: [] }, doc: 'the guest clears a run-time value a call stored in its shared_info (its bytes differ between the layouts)' });
+          out.push({ kind: 'write', w: { dom: shared.dom, at: { base: 'shared', off: shared.off }, bytes: new Uint8Array(entry.size), patches: [] }, doc: 'the guest clears a run-time value a call stored in its shared_info (its bytes differ between the layouts)' });
         }
       }
     }
     return out;
   }
 
-  /** The domain and 8-byte-aligned offset a machine-address operand names in a domain's shared_info page (the page after its data area). */
-  private sharedInfoAddress(v: Val): { dom: number; off: number } | undefined {
+  /** The domain and offset (aligned to an entry of `size` bytes) a machine-address operand names in a domain's shared_info page (the page after its data area). */
+  private sharedInfoAddress(v: Val, size: number): { dom: number; off: number } | undefined {
     if (typeof v === 'bigint' || !('frame' in v) || v.shl !== 12) return undefined;
     const d = this.o.domains.find((x) => x.id === v.frame.dom);
     if (!d || v.frame.page !== d.memoryPages) return undefined;
-    return { dom: d.id, off: Number((v.or ?? 0n) & 0xff8n) };
+    return { dom: d.id, off: Number((v.or ?? 0n) & BigInt(4096 - size)) };
   }
 
   /** A guest's write to its shared_info with each vCPU's evtchn_upcall_mask byte set, on targets whose kernel keeps it so. */
