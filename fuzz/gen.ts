@@ -565,7 +565,7 @@ export class Generator {
     // become the entry's flags, which differ with the frame's number on a target with its own
     // machine; there the entry names the frame with flags of its own.
     if (this.ownFrames && res === 'mfn' && node.cname === 'uint64_t' && typeof v === 'object' && 'frame' in v && v.shl === undefined) {
-      v = { frame: v.frame, shl: 12, or: 0x1n | 0x4n | 0x60n | (rng.chance(0.5) ? 0x2n : 0n) };
+      v = entryNaming(rng, v.frame);
     }
     ctx.used.push({ res, dom: ctx.scope.id, v });
     return v;
@@ -588,7 +588,7 @@ export class Generator {
     if (frames.length > 0 && rng.chance(0.7)) {
       const f = rng.pick(frames) as { frame: { dom: number; page: number } };
       if (res === 'maddr') return { frame: f.frame, shl: 12, or: BigInt(rng.below(512) * 8) };
-      if (node.cname === 'uint64_t') return { frame: f.frame, shl: 12, or: 0x1n | (rng.chance(0.5) ? 0x2n : 0n) | 0x4n | 0x60n };
+      if (node.cname === 'uint64_t') return entryNaming(rng, f.frame);
       return { frame: f.frame };
     }
     return direct && direct.length > 0 ? rng.pick(direct) : undefined;
@@ -1158,6 +1158,11 @@ export class Generator {
     for (let i = 0; i < word; i++) bytes[i] = rng.chance(0.5) ? 0 : rng.below(256);
     return { kind: 'write', w: { dom: d.id, at: { base: 'shared', off: at.offset + rng.below(2) * word }, bytes, patches: [] }, doc: `domain ${d.id} writes its ${field} word` };
   }
+}
+
+/** A page-table entry naming a frame: present, user, accessed and dirty, writable half of the time. */
+function entryNaming(rng: Rng, frame: { dom: number; page: number }): Val {
+  return { frame, shl: 12, or: 0x1n | (rng.chance(0.5) ? 0x2n : 0n) | 0x4n | 0x60n };
 }
 
 /** Whether an operation names the field at `path` or something inside it (a resource it consumes or produces, a trigger, a status). */
