@@ -49,7 +49,6 @@ const A = 0x20n;
 const D = 0x40n;
 const G = 0x100n;
 const GUEST_KERNEL = 1n << 52n;
-const PAGE_GNTTAB = 1n << 62n;
 const NX = 1n << 63n;
 
 function setup(opts: { maptrack1?: boolean } = {}) {
@@ -212,12 +211,12 @@ describe('reference-vmm grant tables', () => {
     // Writable: present, accessed, dirty, Xen's grant and NX bits; a kernel mapping of a 64-bit PV guest gets USER and GUEST_KERNEL.
     const rw = map1(2, { host_addr: 0x5000n });
     expect(rw.status).toBe(0);
-    expect(at(5)).toBe((BigInt(frame) << 12n) | P | W | A | D | US | GUEST_KERNEL | PAGE_GNTTAB | NX);
+    expect(at(5)).toBe((BigInt(frame) << 12n) | P | W | A | D | US | GUEST_KERNEL | NX); // no _PAGE_GNTTAB (bit 62): 0 in release builds
     expect([fr.refCount[frame], fr.typeCount[frame]]).toEqual([refs0 + 1, types0 + 1]);
     // GNTMAP_readonly: no RW bit and no type reference; GNTMAP_application_map: a user (global) mapping.
     const ro = map1(2, { host_addr: 0x6000n, flags: C('GNTMAP_host_map') | C('GNTMAP_readonly') | C('GNTMAP_application_map') });
     expect(ro.status).toBe(0);
-    expect(at(6)).toBe((BigInt(frame) << 12n) | P | A | D | US | G | PAGE_GNTTAB | NX);
+    expect(at(6)).toBe((BigInt(frame) << 12n) | P | A | D | US | G | NX); // no _PAGE_GNTTAB (bit 62): 0 in release builds
     expect([fr.refCount[frame], fr.typeCount[frame]]).toEqual([refs0 + 2, types0 + 1]);
     expect(vmm.machine.invariants()).toEqual([]);
     expect(unmap1(2, rw.handle, 0x5000n)).toBe(0);
@@ -262,7 +261,7 @@ describe('reference-vmm grant tables', () => {
     const addr = (BigInt(mfnOf(2, PT_L1)) << 12n) + 9n * 8n;
     const m = map1(2, { flags, host_addr: addr });
     expect(m.status).toBe(0);
-    expect(pte(2, PT_L1, 9)).toBe((BigInt(frame) << 12n) | P | A | D | US | GUEST_KERNEL | PAGE_GNTTAB | NX);
+    expect(pte(2, PT_L1, 9)).toBe((BigInt(frame) << 12n) | P | A | D | US | GUEST_KERNEL | NX); // no _PAGE_GNTTAB (bit 62): 0 in release builds
     expect(vmm.machine.frames.refCount[frame]).toBe(refs0 + 1);
     expect(vmm.machine.invariants()).toEqual([]);
     // Unmapping through the linear address is the wrong space: the contains_pte flag decides how host_addr reads.

@@ -26,7 +26,7 @@ import type { Domain, Machine } from '../machine.js';
 import { MAX_GFNS } from '../memory/guest.js';
 import { PageType } from '../memory/frames.js';
 import type { PvMmu } from '../mm/ops.js';
-import { isPv32, PTE, PTE_EMPTY, type Pte, pteFlags, pteFrom, pteMfn } from '../mm/pagetables.js';
+import { isPv32, PAGE_GNTTAB, PTE, PTE_EMPTY, type Pte, pteFlags, pteFrom, pteMfn } from '../mm/pagetables.js';
 import {
   type Active,
   DEFAULT_MAX_GRANT_FRAMES,
@@ -355,7 +355,7 @@ export class GrantTables {
 
   /** grant_to_pte_flags (no cache attributes: the model has no I/O memory, the only frames that get them). */
   private grantPteFlags(flags: number): number {
-    let f = PTE.P | PTE.A | PTE.D | PTE.GNTTAB | PTE.NX;
+    let f = PTE.P | PTE.A | PTE.D | PAGE_GNTTAB | PTE.NX;
     if (flags & this.K('GNTMAP_application_map')) f |= PTE.US;
     if (!(flags & this.K('GNTMAP_readonly'))) f |= PTE.RW;
     return f | (((flags >>> this.K('_GNTMAP_guest_avail0')) << 9) & PTE.AVAIL);

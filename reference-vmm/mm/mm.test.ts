@@ -29,6 +29,7 @@ const SELF = C('DOMID_SELF');
 const P = 0x1n;
 const RW = 0x2n;
 const US = 0x4n;
+const PWT = 0x8n;
 const PCD = 0x10n;
 const A = 0x20n;
 const PSE = 0x80n;
@@ -196,6 +197,41 @@ describe('reference-vmm x86 PV MMU', () => {
     // dom0 maps write-back I/O memory: Xen makes it uncached.
     put(0, L1, 0, pte(vmmFrames(d(0)) + 5, P));
     expect(ext(0, [{ cmd: PIN1, mfn: mfn(0, L1) }]).r).toBe(0n);
+    clean();
+  });
+
+  it('mmuext_op$MMUEXT_PIN_L1_TABLE: entry bit 62 is an available bit (release build); dom0 I/O memory ends at the host address width, less MSI and HyperTransport; the I/O APIC maps read-only', () => {
+    // Xen 4.17 live, seed 11: an entry with bit 62 set naming a frame far beyond the host's
+    // 40-bit physical address width gave -EPERM (dom0_setup_permissions), not -EINVAL (_PAGE_GNTTAB is 0 under NDEBUG).
+    const { ext, put, get, pte, mfn, clean } = setup();
+    const BIT62 = 1n << 62n;
+    const pin = (dom: number) => ext(dom, [{ cmd: PIN1, mfn: mfn(dom, L1) }]).r;
+    const unpin = (dom: number) => expect(ext(dom, [{ cmd: UNPIN, mfn: mfn(dom, L1) }]).r).toBe(0n);
+    put(0, L1, 0, pte(mfn(0, DATA), P | BIT62));
+    expect(pin(0)).toBe(0n);
+    unpin(0);
+    put(1, L1, 0, pte(mfn(1, DATA), P | BIT62));
+    expect(pin(1)).toBe(0n);
+    unpin(1);
+    for (const f of [0xfcfffff, 0xfebff, 0xfef00]) {
+      put(0, L1, 0, pte(f, P | BIT62));
+      expect(pin(0)).toBe(0n);
+      unpin(0);
+    }
+    // Read-only MMIO (the I/O APIC, the HPET) loses RW, as write-back MMIO becomes uncached; other MMIO keeps RW.
+    for (const [f, ro] of [[0xfec00, true], [0xfed00, true], [0xfe000, false]] as const) {
+      put(0, L1, 0, pte(f, P | RW));
+      expect(pin(0)).toBe(0n);
+      expect(get(0, L1, 0)).toBe(pte(f, P | (ro ? 0n : RW) | PWT | PCD | US | GUEST_KERNEL));
+      unpin(0);
+    }
+    for (const f of [2 ** 28, 2 ** 28 - 1, 0xfd00000, 0x2814b4c860, 0xfee00, 0xfeeff]) {
+      put(0, L1, 0, pte(f, P | BIT62));
+      expectError('mmuext_op$MMUEXT_PIN_L1_TABLE', 'EPERM', pin(0));
+    }
+    // The all-ones frame (INVALID_MFN) stays -EINVAL.
+    put(0, L1, 0, pte(2 ** 40 - 1, P));
+    expectError('mmuext_op$MMUEXT_PIN_L1_TABLE', 'EINVAL', pin(0));
     clean();
   });
 

@@ -582,7 +582,7 @@ export class PvMmu {
         if ((pteFlags(e) & PTE.P) === 0) continue;
         const m = pteMfn(e);
         if (t === PageType.L1) {
-          // Grant mappings' entries (_PAGE_GNTTAB) included: the references their grant took are held here.
+          // Grant mappings' entries included: the references their grant took are held here.
           if (!fr.valid(m)) continue;
           refs[m]!++;
           if (this.pt.l1TakesType(pteFlags(e), d, this.pt.ownerOf(m))) {

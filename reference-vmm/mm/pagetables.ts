@@ -33,13 +33,20 @@ export const PTE = {
   AVAIL: 0xe00,
   GUEST_KERNEL: 0x1000, // entry bit 52
   AVAIL_HIGH: 0x7ff000, // entry bits 52-62
-  GNTTAB: 0x400000, // entry bit 62
   NX: 0x800000, // entry bit 63
 } as const;
+/**
+ * _PAGE_GNTTAB, the mark Xen puts on a grant mapping's entry (entry bit 62) and forbids in
+ * guest-written L1 entries: only in debug builds. Release builds (NDEBUG, as Debian's Xen and
+ * every distribution's is built) redefine it as 0, so bit 62 is an ordinary available bit, grant
+ * mappings carry no mark, and removing one implicitly is not caught.
+ * @see xen/arch/x86/include/asm/page.h (#ifdef NDEBUG / #undef _PAGE_GNTTAB), RELEASE-4.17.7
+ */
+export const PAGE_GNTTAB = 0;
 const CACHE_ATTRS = PTE.PWT | PTE.PCD | PTE.PSE;
 /** arch_init_memory: what no guest entry may set. */
 const BASE_DISALLOW = ~(PTE.P | PTE.RW | PTE.US | PTE.A | PTE.D | PTE.AVAIL | PTE.AVAIL_HIGH | PTE.NX) & 0xffffff;
-const L1_DISALLOW = (BASE_DISALLOW | PTE.GNTTAB) & ~PTE.G;
+const L1_DISALLOW = (BASE_DISALLOW | PAGE_GNTTAB) & ~PTE.G;
 /** l3_disallow_mask of a 32-bit PV guest (0xFFFFF198 in the flag word). */
 const L3_DISALLOW_PAE = 0xfff198;
 /** Flags a guest may change without revalidation (FASTPATH_FLAG_WHITELIST; with linear page tables enabled, the PDE list is the same). */
@@ -47,6 +54,25 @@ const FASTPATH = PTE.NX | PTE.AVAIL_HIGH | PTE.AVAIL | PTE.G | PTE.D | PTE.A | P
 /** The frame field of an entry that is all ones (INVALID_MFN as a PTE frame: PADDR_MASK >> PAGE_SHIFT). */
 const INVALID_PTE_MFN = 2 ** 40 - 1;
 const ENTRIES = PAGE_SIZE / 8;
+/**
+ * The host the model describes, for the hardware domain's I/O memory: QEMU's q35 PC with its
+ * emulated CPU (`-cpu max` under TCG), which the live-Xen target boots on, as Xen 4.17 sets it up.
+ * - dom0_setup_permissions permits every frame below the physical address width (paddr_bits,
+ *   40 from CPUID 0x80000008), then denies the MSI window 0xFEE00000-0xFEEFFFFF
+ *   (MSI_ADDR_BASE_LO with MSI_ADDR_DEST_ID_MASK; the local APIC lies in it) and, on an AMD
+ *   CPU, the HyperTransport range, the 12 GiB below 2^40.
+ * - The I/O APIC (0xFEC00000) and the HPET (0xFED00000) are in mmio_ro_ranges: dom0 may map
+ *   them, read-only (ioapic_init_mappings; dom0_setup_permissions with ro_hpet).
+ * Checked on Xen 4.17 under QEMU (conformance/scenarios/live/mmu.yaml, dom0-io-memory). Not
+ * public ABI: the host's, not in the spec.
+ * @see xen/arch/x86/dom0_build.c dom0_setup_permissions, xen/arch/x86/io_apic.c, asm/msi.h
+ */
+const HOST_FRAMES = 2 ** (40 - 12);
+const IO_DENIED: readonly (readonly [number, number])[] = [
+  [0xfee00, 0xfeeff], // MSI window
+  [HOST_FRAMES - 3 * 2 ** 20, HOST_FRAMES - 1], // HyperTransport
+];
+const MMIO_RO = new Set([0xfec00, 0xfed00]);
 
 /** A page-table entry as two 32-bit halves (lo: bits 0-31, hi: bits 32-63), unsigned. */
 export interface Pte {
@@ -156,6 +182,16 @@ export class PageTables {
   /** Whether a domain has I/O memory access (iomem_caps non-empty): the model grants it to privileged domains. */
   iomem(d: PgOwner): boolean {
     return typeof d !== 'string' && d.privileged;
+  }
+
+  /**
+   * iomem_access_permitted(d, mfn, mfn): the hardware domain's I/O memory as
+   * dom0_setup_permissions leaves it on the host the model describes (HOST_FRAMES above). A
+   * frame beyond what the host can address (a random entry's frame, as a rule) is refused.
+   */
+  iomemPermitted(d: PgOwner, mfn: number): boolean {
+    if (!this.iomem(d) || mfn >= HOST_FRAMES) return false;
+    return !IO_DENIED.some(([lo, hi]) => mfn >= lo && mfn <= hi);
   }
 
   /** l1_disallow_mask: cache attributes only for domains with I/O capabilities. */
@@ -315,7 +351,7 @@ export class PageTables {
 
   /**
    * get_page_from_l1e: the references a present L1 entry holds. Returns a negated errno, 0, or
-   * (I/O memory) the cache flags to flip in the entry.
+   * (I/O memory) the flags to flip in the entry: cache attributes, and RW of read-only MMIO.
    */
   getPageFromL1e(e: Pte, l1Owner: Domain, pgOwner: PgOwner, caller: Domain): number {
     const fl = pteFlags(e);
@@ -325,16 +361,18 @@ export class PageTables {
       // I/O memory: DOMID_IO reverts to the caller for the permission checks.
       const po = pgOwner === 'io' ? caller : pgOwner;
       const denied = f === INVALID_PTE_MFN ? this.err('EINVAL') : this.err('EPERM');
-      if (!this.iomem(po)) return denied;
-      if (po !== l1Owner && !this.iomem(l1Owner)) return denied;
+      if (!this.iomemPermitted(po, f)) return denied;
+      if (po !== l1Owner && !this.iomemPermitted(l1Owner, f)) return denied;
+      // Read-only MMIO (mmio_ro_ranges) loses RW; the rest keeps it (opt_mmio_relax off).
+      const ro = MMIO_RO.has(f) ? fl & PTE.RW : 0;
       switch (fl & CACHE_ATTRS) {
         case 0:
-          return PTE.PWT | PTE.PCD; // write-back MMIO becomes uncached
+          return ro | PTE.PWT | PTE.PCD; // write-back MMIO becomes uncached
         case PTE.PWT:
         case PTE.PWT | PTE.PSE:
-          return PTE.PCD | (fl & PTE.PSE);
+          return ro | PTE.PCD | (fl & PTE.PSE);
         default:
-          return 0;
+          return ro;
       }
     }
     const fr = this.m.frames;
@@ -369,8 +407,8 @@ export class PageTables {
 
   /**
    * put_page_from_l1e: drops what a present entry of an L1 table of `l1Owner` holds. A grant
-   * mapping's entry (_PAGE_GNTTAB) drops the references its grant mapping took: Xen injects #GP
-   * into a guest that removes one other than through the grant interface (not modelled), and
+   * mapping's entry drops the references its grant mapping took (a release build does not mark
+   * the entry, PAGE_GNTTAB, so nothing injects #GP into a guest removing one this way), and
    * the grant's later unmap then finds no matching entry.
    */
   putPageFromL1e(e: Pte, l1Owner: Domain | undefined): void {
