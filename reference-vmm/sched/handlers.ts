@@ -6,7 +6,7 @@
  * scheduling state lives in the Scheduler (./ops.ts).
  */
 import type { XenHandler } from '../../generated/xen/handler.js';
-import { gaddr } from '../addr.js';
+import { constantValue } from '../../spec/index.js';
 import { specNumber, type CallContext } from '../context.js';
 import type { Domain } from '../machine.js';
 import type { ReferenceVmm } from '../vmm.js';
@@ -14,15 +14,18 @@ import { readU32, schedulerOf } from './ops.js';
 import { declaredBound } from './state.js';
 
 /**
- * guest_handle_okay over `count` 32-bit elements: for PV callers the model asks that the
- * whole range be the guest's memory (guest addresses are guest-physical here); HVM and Arm
- * callers always pass (Xen checks only the copies).
+ * guest_handle_okay on do_poll's port array: the address range only, never the mapping. A
+ * 64-bit PV caller's array starts below 2^47 or at HYPERVISOR_VIRT_END and above (__addr_ok: a
+ * non-canonical address is -EFAULT, even for no ports). A 32-bit caller's handle is widened to a
+ * native one first (compat_poll), which always passes, and translated callers are checked only
+ * by the copies. An array that is not mapped faults when its ports are read, after the check for
+ * pending events. (Xen also asks count < ~0/4, which nr_ports <= 128 already ensures.)
+ * @see xen/common/sched/core.c do_poll, xen/common/sched/compat.c compat_poll,
+ *      xen/arch/x86/include/asm/x86_64/uaccess.h (RELEASE-4.17.7)
  */
-function arrayOkay(d: Domain, base: bigint, count: number): boolean {
-  if (!d.abi.name.endsWith('-pv') || count === 0) return true;
-  const end = base + BigInt(count * 4);
-  if (end > BigInt(Number.MAX_SAFE_INTEGER)) return false;
-  return d.memory.read(gaddr(Number(base)), new Uint8Array(count * 4));
+function arrayOkay(d: Domain, base: bigint, virtEnd: bigint): boolean {
+  if (!d.abi.name.endsWith('-pv') || d.arch.wordSize === 4) return true;
+  return base < 1n << 47n || base >= virtEnd;
 }
 
 export function schedHandlers(vmm: ReferenceVmm): XenHandler<CallContext> {
@@ -34,6 +37,7 @@ export function schedHandlers(vmm: ReferenceVmm): XenHandler<CallContext> {
   const BLOCK = num('SCHEDOP_block');
   const SHUTDOWN = num('SCHEDOP_shutdown');
   const firstReserved = num('DOMID_FIRST_RESERVED');
+  const virtEnd = BigInt(constantValue(vmm.machine.spec, 'HYPERVISOR_VIRT_END', vmm.machine.spec.arches.find((a) => a.name === 'x86_64')) ?? 0);
   return {
     sched_op$SCHEDOP_yield: () => 0,
     sched_op$SCHEDOP_block: (c) => sched.block(c.domain, c.vcpu),
@@ -53,7 +57,7 @@ export function schedHandlers(vmm: ReferenceVmm): XenHandler<CallContext> {
         d,
         c.vcpu,
         a.nr_ports,
-        a.nr_ports > maxPollPorts || arrayOkay(d, a.ports, a.nr_ports),
+        a.nr_ports > maxPollPorts || arrayOkay(d, a.ports, virtEnd),
         (i) => readU32(d, a.ports, i),
         a.timeout,
         maxPollPorts,

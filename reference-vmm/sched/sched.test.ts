@@ -133,6 +133,28 @@ describe('reference-vmm sched_op', () => {
     expect(vmm.internalErrors).toEqual([]);
   });
 
+  it('sched_op$SCHEDOP_poll: the array check is the address range only (found on live Xen, fuzz seed 303)', () => {
+    // Xen 4.17: a 64-bit PV caller's non-canonical array is -EFAULT even for no ports (__addr_ok),
+    // an unmapped canonical one only when a port is read, and never once an event is deliverable.
+    const { g, d } = setup();
+    const poll = (ports: bigint, nr: number) => S(g(2).sched_op$SCHEDOP_poll({ ports, nr_ports: nr, timeout: 0n }).result);
+    const wake = () => g(2).sched_op$SCHEDOP_block(); // an IPI pending: block unmasks the upcall and returns
+    const ipi = g(2).event_channel_op$EVTCHNOP_bind_ipi({ vcpu: 0, port: 0 }).arg.port;
+    g(2).event_channel_op$EVTCHNOP_send({ port: ipi });
+    expectError('sched_op$SCHEDOP_poll', 'EFAULT', poll(0xdead_0000_0ffen, 0));
+    expectError('sched_op$SCHEDOP_poll', 'EFAULT', poll(0xffff_8000_0000_0000n, 0));
+    // With the upcall unmasked and pending, an unmapped array is never read.
+    expect(wake()).toBe(0n);
+    expect(d(2).sharedInfo.upcallMask(0)).toBe(0);
+    expect(poll(0x7fff_0000n, 2)).toBe(0n);
+    expect(poll(0x7fff_0000n, 0)).toBe(0n);
+    // A 32-bit caller's handle is widened first: any address passes the check.
+    const c = setup('x86_32-pv');
+    c.g(2).event_channel_op$EVTCHNOP_send({ port: c.g(2).event_channel_op$EVTCHNOP_bind_ipi({ vcpu: 0, port: 0 }).arg.port });
+    expect(c.g(2).sched_op$SCHEDOP_block()).toBe(0n);
+    expect(S(c.g(2).sched_op$SCHEDOP_poll({ ports: 0xffff_f000n, nr_ports: 1, timeout: 0n }).result)).toBe(0n);
+  });
+
   it('sched_op$SCHEDOP_shutdown: latches the first reason and stops every vCPU; EFAULT for a bad struct', () => {
     const { vmm, g, d, runstate } = setup();
     expect(g(1).sched_op$SCHEDOP_shutdown_code({ reason: C('SHUTDOWN_reboot') }).result).toBe(0n);

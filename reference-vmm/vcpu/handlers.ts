@@ -86,7 +86,6 @@ export function vcpuHandlers(vmm: ReferenceVmm): XenHandler<CallContext> {
     const p = a.addr.p ?? a.addr.h ?? a.addr.v ?? 0n;
     return is32(d) ? BigInt.asUintN(32, p) : p;
   };
-  /** guest_handle_okay for one area: PV callers need guest memory there (the model's reading of access_ok). */
   /**
    * guest_handle_okay for a runstate or time area (xen/common/domain.c, xen/arch/x86/domain.c,
    * xen/arch/x86/x86_64/domain.c at RELEASE-4.17.7): the address range only, never the
