@@ -458,6 +458,9 @@ static void reset(void)
   shinfo->vcpu_info[0].evtchn_pending_sel = 0;
   shinfo->vcpu_info[0].evtchn_upcall_pending = 0;
   shinfo->vcpu_info[0].evtchn_upcall_mask = 1;
+  /* The page past struct shared_info, zero at boot (Xen clears the page): programs place
+     arguments there, and Xen writes results into them. */
+  memset(hx_shinfo + sizeof(*shinfo), 0, HX_PAGE_SIZE - sizeof(*shinfo));
 }
 
 /* ───────────── what reset() cannot undo ───────────── */
