@@ -145,6 +145,8 @@ export class Machine {
   readonly subsystems = new Map<string, Subsystem>();
   /** Whether gfn `g` of domain `domid` may map another domain's frame (a grant mapping of a translated guest); set by the grant subsystem. */
   foreignMapped: (domid: number, g: number) => boolean = () => false;
+  /** Whether gfn `g` of domain `domid` maps another domain's frame through XENMAPSPACE_gmfn_foreign (not a grant); set by the memory subsystem. */
+  gmfnForeign: (domid: number, g: number) => boolean = () => false;
   /** Timer owners the clock drives (see `advance`). */
   readonly clocked: Clocked[] = [];
   /** Called with every domain created after a subsystem registered here (to attach its hooks). */
@@ -346,15 +348,21 @@ export class Machine {
   }
 
   /**
-   * The frame a domain names by a "gfn" in a call, when it is the domain's (Xen's
-   * get_page_from_gfn, xen/arch/x86/include/asm/p2m.h, RELEASE-4.17.7): a translated domain's
-   * through its p2m; a PV domain's is a machine frame ("non-translated guests see 1-1 RAM"),
-   * which must exist and belong to it (mfn_valid && get_page(page, d)).
+   * The frame a domain names by a "gfn" in a call, when it may use it (Xen's get_page_from_gfn,
+   * p2m_get_page_from_gfn in xen/arch/x86/mm/p2m.c and xen/arch/arm/p2m.c, RELEASE-4.17.7): a
+   * translated domain's through its p2m, RAM it owns or another domain's page it maps through
+   * gmfn_foreign (whose owner's reference is taken), never a grant mapping (get_page fails on
+   * the granting domain's page, on x86 and Arm alike); a PV domain's is a machine frame
+   * ("non-translated guests see 1-1 RAM"), which must exist and belong to it (mfn_valid &&
+   * get_page(page, d)).
    */
   pageFromGfn(d: Domain, frameNo: bigint): Mfn | undefined {
     if (frameNo < 0n || frameNo > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
-    if (!d.abi.name.endsWith('-pv')) return d.memory.lookup(gfn(Number(frameNo)));
     const f = Number(frameNo);
+    if (!d.abi.name.endsWith('-pv')) {
+      const m = d.memory.lookup(gfn(f));
+      return m !== undefined && (this.frames.owner[m] === d.id || this.gmfnForeign(d.id, f)) ? m : undefined;
+    }
     return f < this.frames.count && this.frames.owner[f] === d.id ? (f as Mfn) : undefined;
   }
 }

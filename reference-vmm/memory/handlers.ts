@@ -62,6 +62,7 @@ export function memoryHandlers(vmm: ReferenceVmm): XenHandler<CallContext> {
   // gmfn_foreign mappings put another domain's frame in a p2m, as grant mappings do.
   const previous = m.foreignMapped;
   m.foreignMapped = (domid, g) => ops.foreign.get(domid)?.has(g) === true || previous(domid, g);
+  m.gmfnForeign = (domid, g) => ops.foreign.get(domid)?.has(g) === true;
   // The PV MMU counts every frame reference: the ones foreign mappings hold are declared to it
   // (it is built after this module, so attach on first use).
   let attached = false;

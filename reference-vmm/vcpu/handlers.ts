@@ -56,7 +56,7 @@ export function vcpuHandlers(vmm: ReferenceVmm): XenHandler<CallContext> {
     const rec = recordOf(d, v);
     if (rec.vcpuInfoFrame !== undefined) return e('EINVAL');
     if (v !== c.vcpu && d.vcpus[v]?.online) return e('EINVAL');
-    // get_page_from_gfn: a PV domain names one of its machine frames (Machine.pageFromGfn).
+    // get_page_from_gfn: a PV domain names one of its machine frames, a translated one its RAM or a gmfn_foreign page, never a grant mapping (Machine.pageFromGfn).
     const mf = m.pageFromGfn(d, frameNo);
     if (mf === undefined) return e('EINVAL');
     // get_page_type(PGT_writable_page): a frame in use with another type (a page table, a descriptor page) refuses.
@@ -75,6 +75,7 @@ export function vcpuHandlers(vmm: ReferenceVmm): XenHandler<CallContext> {
     }
     si.registerVcpuInfo(v, { frame: mf, offset });
     rec.vcpuInfoFrame = mf;
+    rec.vcpuInfoForeign = f.owner[mf] !== d.id;
     // Mark everything pending so nothing is lost, then the upcall (vcpu_mark_events_pending).
     page.fill(0xff, offset + si.layout.pendingSel, offset + si.layout.pendingSel + si.layout.wordBytes);
     si.markEventsPending(v);
@@ -254,7 +255,7 @@ function vcpuRecords(vmm: ReferenceVmm): (d: Domain, v: number) => VcpuRecord {
         rs.forEach((r, v) => {
           const f = r.vcpuInfoFrame;
           if (f === undefined) return;
-          if (m.frames.owner[f] !== id) out.push(`domain ${id} vCPU ${v}: vcpu_info frame ${f} is owned by ${m.frames.owner[f]}`);
+          if (m.frames.owner[f] !== id && !(r.vcpuInfoForeign === true && m.domains.has(m.frames.owner[f] as number))) out.push(`domain ${id} vCPU ${v}: vcpu_info frame ${f} is owned by ${m.frames.owner[f]}`);
           else if (m.frames.type[f] !== PageType.Writable || (m.frames.typeCount[f] as number) < 1) out.push(`domain ${id} vCPU ${v}: vcpu_info frame ${f} holds no writable type reference`);
         });
       }

@@ -14,6 +14,8 @@ export interface VcpuRecord {
   context: VcpuGuestContext | undefined;
   /** The frame of a registered vcpu_info (it holds a writable-type and a general reference). */
   vcpuInfoFrame: Mfn | undefined;
+  /** The vcpu_info frame is another domain's page the domain maps through gmfn_foreign (a translated domain may register one). */
+  vcpuInfoForeign?: boolean;
   /** Guest address of the registered time-info area (VCPUOP_register_vcpu_time_memory_area). */
   timeArea: bigint | undefined;
 }
