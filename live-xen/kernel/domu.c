@@ -106,6 +106,8 @@ struct mbox {
   u64 len;
   u64 regs[HX_CALL_REGS];
   u64 result;
+  /* MB_CALL: the call changed domain 1 for good (changes_for_good(), judged where its memory is). */
+  u64 stale;
 };
 #define MB_DATA (HX_PAGE_SIZE - sizeof(struct mbox))
 
@@ -426,7 +428,10 @@ static const char *domu_call(const u64 regs[HX_CALL_REGS], u64 *result)
   m->cmd = MB_CALL;
   for (unsigned int i = 0; i < HX_CALL_REGS; i++) m->regs[i] = regs[i];
   const char *why = domu_request();
-  if (!why) *result = m->result;
+  if (!why) {
+    *result = m->result;
+    if (m->stale) domu_stale = 1;
+  }
   return why;
 }
 
@@ -467,6 +472,7 @@ static void domu_serve(void)
       break;
     case MB_CALL:
       m->result = (u64)hx_hypercall(m->regs);
+      m->stale = changes_for_good(m->regs, m->result, 1) != 0;
       break;
     case MB_RESET:
       reset();

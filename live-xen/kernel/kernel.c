@@ -306,6 +306,7 @@ _Static_assert(sizeof(struct operand) == HX_OPERAND_BYTES, "operand size");
 /* ───────────── a second domain (domain 1) ───────────── */
 
 static void reset(void);
+static const char *changes_for_good(const u64 regs[HX_CALL_REGS], u64 result, int pirq);
 
 /* The frames of a domain's grant table (GNTTABOP_query_size), or -1. Xen never shrinks a table. */
 static long grant_frames(domid_t id)
@@ -467,10 +468,11 @@ static void reset(void)
 
 /*
  * Calls that change dom0 for good when they succeed: a vcpu_info moved out of shared_info,
- * a PIRQ EOI map registered, a pseudo-physical memory map set, a shutdown code latched. After
- * a program made one, the kernel ends the boot (the harness boots again for the programs
- * after it); domain 1 is built again for the next program instead. So does a program that
- * leaves dom0 with other pages or a grown grant table (kmain).
+ * a PIRQ EOI map registered, a pseudo-physical memory map set, a shutdown code latched, made
+ * directly or as a multicall's entry (changes_for_good()). After a program made one, the
+ * kernel ends the boot (the harness boots again for the programs after it); domain 1 is built
+ * again for the next program instead. So does a program that leaves dom0 with other pages or a
+ * grown grant table (kmain).
  */
 static const char *taints(const u64 regs[HX_CALL_REGS], u64 result)
 {
@@ -481,6 +483,31 @@ static const char *taints(const u64 regs[HX_CALL_REGS], u64 result)
   if (regs[0] == __HYPERVISOR_memory_op && regs[1] == XENMEM_set_memory_map) return "memory-map-set";
   /* A latched shutdown code is what any later shutdown of the domain reports. */
   if (regs[0] == __HYPERVISOR_sched_op && (u32)regs[1] == SCHEDOP_shutdown_code) return "shutdown-code-latched";
+  return 0;
+}
+
+/*
+ * taints() of a call, or of a call a multicall made (its entries, when the list lies in the
+ * program's data area or shared_info: a list elsewhere Xen could not read either). With `pirq`,
+ * a PIRQ allocated counts too (domain 1 has few, and reset() does not know them).
+ */
+static const char *changes_for_good(const u64 regs[HX_CALL_REGS], u64 result, int pirq)
+{
+  const char *t = taints(regs, result);
+  if (t) return t;
+  if (pirq && result == 0 && regs[0] == __HYPERVISOR_physdev_op && (u32)regs[1] == PHYSDEVOP_get_free_pirq) return "pirq-allocated";
+  /* (A multicall within a multicall fails, so this goes one level deep.) */
+  if (result != 0 || regs[0] != __HYPERVISOR_multicall) return 0;
+  const struct multicall_entry *e = (const struct multicall_entry *)(unsigned long)regs[1];
+  u64 nr = regs[2], len = nr * sizeof(*e);
+  if (nr == 0 || nr > HX_MAX_PAGES * HX_PAGE_SIZE / sizeof(*e)) return 0;
+  if (!within(regs[1], len, hx_data, (u64)prog_pages * HX_PAGE_SIZE) && !within(regs[1], len, hx_shinfo, HX_PAGE_SIZE)) return 0;
+  for (u64 i = 0; i < nr; i++) {
+    u64 er[HX_CALL_REGS] = { e[i].op };
+    for (unsigned int j = 1; j < HX_CALL_REGS && j <= sizeof(e[i].args) / sizeof(e[i].args[0]); j++) er[j] = e[i].args[j - 1];
+    t = changes_for_good(er, e[i].result, pirq);
+    if (t) return t;
+  }
   return 0;
 }
 
@@ -599,12 +626,11 @@ static int run_program(struct reader *r)
       if (ih.dom == 1) {
         why = domu_call(regs, &result);
         if (why) break;
-        /* A PIRQ domain 1 allocated stays allocated (reset() does not know it; domain 1 has few):
-           the next program gets a new domain 1. */
-        if (taints(regs, result) || (result == 0 && regs[0] == __HYPERVISOR_physdev_op && (u32)regs[1] == PHYSDEVOP_get_free_pirq)) domu_stale = 1;
+        /* A call that changed domain 1 for good (domu_stale, judged by domain 1 itself, where a
+           multicall's list is) gets the next program a new domain 1. */
       } else {
         result = (u64)hx_hypercall(regs);
-        if (!tainted) tainted = taints(regs, result);
+        if (!tainted) tainted = changes_for_good(regs, result, 0);
       }
       begin('R', prog);
       putch(' ');
