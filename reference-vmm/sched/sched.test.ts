@@ -214,6 +214,8 @@ describe('reference-vmm sched_op', () => {
     expectError('sched_op$SCHEDOP_pin_override', 'EINVAL', p(0, 64)); // no such CPU online
     expect(p(0, 1)).toBe(0n);
     expectError('sched_op$SCHEDOP_pin_override', 'EBUSY', p(0, 0));
+    // With a pin in force, a CPU the host lacks is still -EINVAL (cpu >= nr_cpu_ids comes first; live Xen, fuzz seed 1910).
+    expectError('sched_op$SCHEDOP_pin_override', 'EINVAL', p(0, 64));
     expect(p(0, -1)).toBe(0n);
     const nr = BigInt(C('__HYPERVISOR_sched_op'));
     expectError('sched_op$SCHEDOP_pin_override', 'EFAULT', vmm.hypercallSigned(0, 0, { rax: nr, rdi: BigInt(C('SCHEDOP_pin_override')), rsi: 0x7fff_0000n }));
