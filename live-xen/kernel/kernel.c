@@ -307,6 +307,8 @@ _Static_assert(sizeof(struct operand) == HX_OPERAND_BYTES, "operand size");
 
 static void reset(void);
 static const char *changes_for_good(const u64 regs[HX_CALL_REGS], u64 result, int pirq);
+/* shared_info's arch part as at boot (reset() puts it back). */
+static struct arch_shared_info arch_boot;
 
 /* The frames of a domain's grant table (GNTTABOP_query_size), or -1. Xen never shrinks a table. */
 static long grant_frames(domid_t id)
@@ -462,6 +464,9 @@ static void reset(void)
   /* The page past struct shared_info, zero at boot (Xen clears the page): programs place
      arguments there, and Xen writes results into them. */
   memset(hx_shinfo + sizeof(*shinfo), 0, HX_PAGE_SIZE - sizeof(*shinfo));
+  /* Its arch part (max_pfn, nmi_reason, the p2m fields) as at boot: the guest's to write, and a
+     non-zero nmi_reason makes the next XENNMI_register_callback raise an NMI at once. */
+  shinfo->arch = arch_boot;
 }
 
 /* ───────────── what reset() cannot undo ───────────── */
@@ -710,6 +715,7 @@ void kmain(start_info_t *si)
   /* shared_info at hx_shinfo (its own frame there stays the kernel's, unmapped). */
   map_va((unsigned long)hx_shinfo, (si->shared_info & ~(u64)(HX_PAGE_SIZE - 1)) | PTE_DATA);
   shinfo = (shared_info_t *)hx_shinfo;
+  arch_boot = shinfo->arch;
   map_va((unsigned long)hx_window, 0);
   /* The grant windows start unmapped (their own frames stay the kernel's). */
   gnt_mapped = HX_GNT_FRAMES;

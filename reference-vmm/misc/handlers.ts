@@ -9,11 +9,12 @@ import type { XenHandler } from '../../generated/xen/handler.js';
 import { GuestRef } from '../../generated/xen/runtime.js';
 import type { TrapInfo, XenCallbackT } from '../../generated/xen/types.js';
 import type { Mfn } from '../addr.js';
-import { constantValue } from '../../spec/index.js';
+import { constantValue, LayoutEngine } from '../../spec/index.js';
 import { specNumber, type CallContext } from '../context.js';
 import type { Domain, Subsystem } from '../machine.js';
 import { PageType } from '../memory/frames.js';
 import { mmHandlers, pvMmu } from '../mm/handlers.js';
+import { schedulerOf } from '../sched/ops.js';
 import type { ReferenceVmm } from '../vmm.js';
 import {
   cloneMiscDomain,
@@ -116,11 +117,35 @@ export function miscHandlers(vmm: ReferenceVmm): XenHandler<CallContext> {
     }
   };
   /** register_guest_nmi_callback: the NMI entry is trap 2 of the virtual IDT. */
+  /** Where arch_shared_info.nmi_reason lies in a domain's shared_info, per arch (offset, size). */
+  const nmiReasonAt = new Map<string, { off: number; size: number } | null>();
+  /** arch_get_nmi_reason: the domain's shared_info arch.nmi_reason (a field the guest can write). */
+  const nmiReason = (d: Domain): bigint => {
+    let at = nmiReasonAt.get(d.arch.name);
+    if (at === undefined) {
+      const le = new LayoutEngine(m.spec, d.arch);
+      const arch = le.named('struct shared_info').fields['arch'];
+      const f = arch ? le.named('struct arch_shared_info').fields['nmi_reason'] : undefined;
+      at = arch && f ? { off: arch.offset + f.offset, size: f.size } : null;
+      nmiReasonAt.set(d.arch.name, at);
+    }
+    if (!at) return 0n;
+    const page = m.frames.read(d.sharedInfoFrame as Mfn);
+    let v = 0n;
+    for (let i = at.size - 1; i >= 0; i--) v = (v << 8n) | BigInt(page[at.off + i] as number);
+    return v;
+  };
+  /**
+   * register_guest_nmi_callback (xen/arch/x86/pv/callback.c, RELEASE-4.17.7): vCPU 0 of a domain
+   * whose shared_info holds a non-zero nmi_reason gets an NMI pending at once (Xen re-asserts an
+   * edge it may have lost while no handler was registered). Found on live Xen, fuzz seed 2314.
+   */
   const registerNmi = (c: CallContext, address: bigint): number => {
     if (!isCanonical(c.domain, address)) return e('EINVAL');
     const cs = Number(constantValue(m.spec, 'FLAT_KERNEL_CS', c.domain.arch));
     vcpu(c).traps[trapNmi] = { vector: trapNmi, flags: 0, cs, address };
     vcpu(c).callbacks[C.nmi] = { cs, address, maskEvents: true };
+    if (c.vcpu === 0 && nmiReason(c.domain) !== 0n) schedulerOf(vmm).vcpu(c.domain, 0).nmiPending = true;
     return 0;
   };
   const unregisterCallback = (c: CallContext, type: number): number => {

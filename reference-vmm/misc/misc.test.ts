@@ -11,11 +11,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { XenGuest } from '../../generated/xen/guest.js';
-import { constantValue, xenSpec } from '../../spec/index.js';
+import { constantValue, LayoutEngine, xenSpec } from '../../spec/index.js';
 import { expectError } from '../../test/vmm-errors.js';
 import { gaddr, gfn } from '../addr.js';
 import { VmmTransport } from '../transport.js';
 import { ReferenceVmm } from '../vmm.js';
+import { schedulerOf } from '../sched/ops.js';
 
 const C = (n: string): number => constantValue(xenSpec, n) as number;
 const S = (r: bigint): bigint => BigInt.asIntN(64, r);
@@ -266,6 +267,27 @@ describe('reference-vmm callbacks and PV registers', () => {
     expect(g(1).nmi_op$XENNMI_unregister_callback()).toBe(0n);
     expectError('nmi_op', 'ENOSYS', vmm.hypercallSigned(1, 0, { rax: NR('nmi_op'), rdi: 2n }));
     expectError('nmi_op$XENNMI_register_callback', 'EFAULT', vmm.hypercallSigned(1, 0, { rax: NR('nmi_op'), rdi: 0n, rsi: 0x7fff_0000n }));
+  });
+
+  it('nmi_op$XENNMI_register_callback on vCPU 0 with a non-zero nmi_reason in shared_info makes an NMI pending (live Xen, fuzz seed 2314)', () => {
+    for (const abi of ['x86_64-pv', 'x86_32-pv']) {
+      const vmm = new ReferenceVmm({ domains: [{ id: 0, abi, memoryPages: 16, privileged: true }, { id: 1, abi, memoryPages: 16, vcpus: 2 }] });
+      const g = (vcpu: number) => new XenGuest(new VmmTransport(vmm, 1, vcpu));
+      const d1 = vmm.machine.domain(1)!;
+      const sched = schedulerOf(vmm);
+      const le = new LayoutEngine(xenSpec, d1.arch);
+      const at = le.named('struct shared_info').fields['arch']!.offset + le.named('struct arch_shared_info').fields['nmi_reason']!.offset;
+      const register = (vcpu: number) => g(vcpu).nmi_op$XENNMI_register_callback({ handler_address: 0x1000n, pad: 0n }).result;
+      expect(register(0)).toBe(0n);
+      expect(sched.vcpu(d1, 0).nmiPending).toBe(false);
+      // The guest writes nmi_reason (a field of its own shared_info); registering again re-asserts the NMI, on vCPU 0 only.
+      vmm.machine.frames.write(d1.sharedInfoFrame)[at] = 1;
+      expect(register(1)).toBe(0n);
+      expect(sched.vcpu(d1, 1).nmiPending).toBe(false);
+      expect(register(0)).toBe(0n);
+      expect(sched.vcpu(d1, 0).nmiPending).toBe(true);
+      expect(vmm.internalErrors).toEqual([]);
+    }
   });
 
   it('set_trap_table: loads entries up to the zero-address one; EINVAL for non-canonical; EFAULT; NULL clears', () => {
