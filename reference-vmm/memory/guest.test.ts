@@ -4,7 +4,7 @@
  * call; faults are values (-1), and snapshots restore exactly the pages that changed.
  */
 import { describe, expect, it } from 'vitest';
-import { gfn, mfn, PAGE_SIZE } from '../addr.js';
+import { gaddr, gfn, mfn, PAGE_SIZE } from '../addr.js';
 import { FrameTable } from './frames.js';
 import { DENSE_GFNS, GuestMemory, MAX_GFNS } from './guest.js';
 
@@ -59,6 +59,47 @@ describe('reference-vmm guest memory', () => {
     expect(frames.read(a)[0]).toBe(1);
     expect(frames.read(mfn(2))[5]).toBe(0);
     expect(frames.pagesRestored).toBe(2);
+  });
+
+  it('read and write: small and large copies within a page, copies over two pages, faults that copy nothing, and writes saved for the snapshot', () => {
+    const { frames, mem, a, b } = twoFramesApart();
+    const s = frames.snapshot();
+    const pattern = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
+    // Within one page: a few bytes (copied one by one) and a larger block (copied as a view).
+    for (const [addr, n] of [[8, 8], [100, 64], [200, 65], [0, PAGE_SIZE]] as const) {
+      const data = pattern(n, addr);
+      expect(mem.write(gaddr(addr), data)).toBe(true);
+      expect([...frames.read(a).subarray(addr, addr + n)]).toEqual([...data]);
+      const back = new Uint8Array(n);
+      expect(mem.read(gaddr(addr), back)).toBe(true);
+      expect([...back]).toEqual([...data]);
+    }
+    // Over the two pages (not adjacent in host memory).
+    const over = pattern(16, 3);
+    expect(mem.write(gaddr(PAGE_SIZE - 8), over)).toBe(true);
+    expect([...frames.read(a).subarray(PAGE_SIZE - 8)]).toEqual([...over.subarray(0, 8)]);
+    expect([...frames.read(b).subarray(0, 8)]).toEqual([...over.subarray(8)]);
+    const back = new Uint8Array(16);
+    expect(mem.read(gaddr(PAGE_SIZE - 8), back)).toBe(true);
+    expect([...back]).toEqual([...over]);
+    // A range reaching an unpopulated page, or not an address: false, nothing copied.
+    const before = frames.read(b).slice();
+    expect(mem.write(gaddr(2 * PAGE_SIZE - 4), pattern(8, 1))).toBe(false);
+    expect(mem.write(gaddr(2 * PAGE_SIZE), pattern(1, 1))).toBe(false);
+    expect(mem.write(gaddr(-1), pattern(1, 1))).toBe(false);
+    expect(mem.write(gaddr(0.5), pattern(1, 1))).toBe(false);
+    expect([...frames.read(b)]).toEqual([...before]);
+    const out = new Uint8Array(4).fill(0xee);
+    expect(mem.read(gaddr(2 * PAGE_SIZE - 2), out)).toBe(false);
+    expect(mem.read(gaddr(2 * PAGE_SIZE), out)).toBe(false);
+    expect([...out]).toEqual([0xee, 0xee, 0xee, 0xee]);
+    // Zero bytes: nothing to copy, true where the address is the domain's.
+    expect(mem.write(gaddr(16), new Uint8Array(0))).toBe(true);
+    expect(mem.read(gaddr(16), new Uint8Array(0))).toBe(true);
+    // Every write went into the snapshot's undo log: a restore puts both pages back.
+    frames.restore(s);
+    expect(frames.read(a).every((x) => x === 0)).toBe(true);
+    expect(frames.read(b).every((x) => x === 0)).toBe(true);
   });
 
   it('a mapping at a far gfn is one sparse entry: lookup, locate, the M2P and unmapping see it, the dense p2m does not grow', () => {

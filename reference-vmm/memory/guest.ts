@@ -17,6 +17,11 @@ export const INVALID_MFN = -1;
 
 /** The highest guest address the model handles (a JavaScript number holds it exactly). */
 const MAX_SAFE_ADDRESS = BigInt(Number.MAX_SAFE_INTEGER);
+/** `onePage`'s answers other than a frame: the page is not there; the range is not within one page. */
+const ABSENT = -1;
+const SPANS = -2;
+/** Copies up to this many bytes go byte by byte (creating a view costs more). */
+const SMALL_COPY = 64;
 
 /** The largest p2m the model keeps (2^24 frames = 64 GiB of guest-physical space). */
 export const MAX_GFNS = 1 << 24;
@@ -208,6 +213,17 @@ export class GuestMemory implements DispatchMemory {
 
   /** Copies guest bytes into `out`; false on a fault. */
   read(addr: GuestAddress, out: Uint8Array): boolean {
+    const len = out.length;
+    const m0 = this.onePage(addr, len);
+    if (m0 >= 0) {
+      // Within one page (the usual case): copied in place, small reads without a view.
+      const from = m0 * PAGE_SIZE + (addr % PAGE_SIZE);
+      const bytes = this.frames.bytes;
+      if (len <= SMALL_COPY) for (let k = 0; k < len; k++) out[k] = bytes[from + k] as number;
+      else out.set(bytes.subarray(from, from + len));
+      return true;
+    }
+    if (m0 === ABSENT) return false;
     const o = this.locateRead(addr, out.length);
     if (o === undefined) return false;
     let done = 0;
@@ -223,6 +239,18 @@ export class GuestMemory implements DispatchMemory {
 
   /** Copies bytes into guest memory; false (nothing written) on a fault. */
   write(addr: GuestAddress, data: Uint8Array): boolean {
+    const len = data.length;
+    const m0 = this.onePage(addr, len);
+    if (m0 >= 0) {
+      const frames = this.frames;
+      frames.touch(m0);
+      const to = m0 * PAGE_SIZE + (addr % PAGE_SIZE);
+      const bytes = frames.bytes;
+      if (len <= SMALL_COPY) for (let k = 0; k < len; k++) bytes[to + k] = data[k] as number;
+      else bytes.set(data, to);
+      return true;
+    }
+    if (m0 === ABSENT) return false;
     if (this.locateRead(addr, data.length) === undefined) return false;
     let done = 0;
     while (done < data.length) {
@@ -233,6 +261,19 @@ export class GuestMemory implements DispatchMemory {
       done += n;
     }
     return true;
+  }
+
+  /**
+   * The machine frame of [addr, addr+len) when it lies in one populated page; ABSENT when
+   * that page is not populated (or the range is not an address range); SPANS otherwise (more
+   * than one page, or nothing to copy).
+   */
+  private onePage(addr: number, len: number): number {
+    if (!Number.isSafeInteger(addr) || addr < 0 || !Number.isSafeInteger(len) || len < 0) return ABSENT;
+    const g = Math.floor(addr / PAGE_SIZE);
+    if (len === 0 || addr - g * PAGE_SIZE + len > PAGE_SIZE) return SPANS;
+    const m = g < this.maxFrames ? (this.p2m[g] as number) : this.sparse.size === 0 ? INVALID_MFN : (this.sparse.get(g) ?? INVALID_MFN);
+    return m === INVALID_MFN ? ABSENT : m;
   }
 
   /** Whether [addr, addr+len) is the domain's memory (no page is touched). */
